@@ -1,0 +1,1 @@
+"""The ModelArts / IAM / RES API: ids, status tables, errors, models, requests and the HTTP session."""

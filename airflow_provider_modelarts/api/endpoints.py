@@ -1,0 +1,84 @@
+"""Service hosts by cloud and region, from the official SDK region tables and the OTC endpoint list."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from airflow_provider_modelarts.api import ids
+
+
+class Cloud(StrEnum):
+    HUAWEICLOUD = "huaweicloud"
+    OTC = "otc"
+
+
+class Service(StrEnum):
+    MODELARTS = "modelarts"
+    IAM = "iam"
+    RES = "res"
+
+
+HUAWEICLOUD_MODELARTS_REGIONS = frozenset(
+    {
+        "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12",
+        "cn-south-1", "cn-east-3", "cn-east-4", "cn-southwest-2", "cn-southwest-3", "ap-southeast-1",
+        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "af-south-1", "af-north-1", "la-south-2",
+        "la-north-2", "sa-brazil-1", "tr-west-1", "me-east-1",
+    }
+)  # fmt: skip
+HUAWEICLOUD_RES_REGIONS = frozenset({"cn-north-4"})
+OTC_MODELARTS_REGIONS = frozenset({"eu-de"})
+OTC_REGIONS = frozenset({"eu-de", "eu-nl"})
+
+# The SDK serves CN-Hong Kong from the .cn domain; Huawei Cloud Europe IAM lives under .eu.
+_HUAWEICLOUD_SPECIAL = {
+    (Service.MODELARTS, "ap-southeast-1"): "https://modelarts.ap-southeast-1.myhuaweicloud.cn",
+    (Service.IAM, "eu-west-101"): "https://iam.eu-west-101.myhuaweicloud.eu",
+}
+
+
+class EndpointError(ValueError):
+    """No endpoint is known for that service, cloud and region; set an override."""
+
+
+def default_endpoint(service: Service, cloud: Cloud, region: str) -> str:
+    """The public endpoint of ``service`` in ``region``; raises :class:`EndpointError` if unknown."""
+    ids.region(region)
+    if cloud is Cloud.OTC:
+        if service is Service.RES:
+            raise EndpointError("RES is not offered on Open Telekom Cloud; set res_endpoint to override")
+        if service is Service.MODELARTS and region not in OTC_MODELARTS_REGIONS:
+            raise EndpointError(
+                f"ModelArts is not listed for OTC region {region!r} (only eu-de); set host to override"
+            )
+        if region not in OTC_REGIONS:
+            raise EndpointError(f"unknown OTC region {region!r}; set an endpoint override")
+        return f"https://{service.value}.{region}.otc.t-systems.com"
+    special = _HUAWEICLOUD_SPECIAL.get((service, region))
+    if special:
+        return special
+    if service is Service.RES and region not in HUAWEICLOUD_RES_REGIONS:
+        raise EndpointError(f"RES is only listed for cn-north-4, not {region!r}; set res_endpoint")
+    return f"https://{service.value}.{region}.myhuaweicloud.com"
+
+
+def normalize_endpoint(value: str, field: str) -> str:
+    """Check an endpoint override (``https://host[:port][/base]``) and drop a trailing slash."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{field}: {value!r} is not an http(s) URL")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError(f"{field}: {value!r} must not carry credentials, a query or a fragment")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{field}: {value!r} has an invalid port") from exc
+    return value.strip().rstrip("/")
+
+
+def console_url(cloud: Cloud, region: str, modelarts_endpoint: str) -> str:
+    """The region's ModelArts training-job list page in the web console."""
+    if cloud is Cloud.OTC:
+        return f"https://console.otc.t-systems.com/modelarts/?region={region}#/trainingJobs"
+    return f"https://console.huaweicloud.com/modelarts/?region={region}#/trainingJobs"

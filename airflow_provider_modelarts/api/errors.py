@@ -1,0 +1,160 @@
+"""One error hierarchy for every family, and the one predicate that knows what "not found" looks like.
+
+Error bodies come in four documented shapes: v2 (``error_code``/``error_msg``), v1
+(``is_success: false`` with ``error_message`` or ``error_msg``), RES (like v1, ``error_msg``) and the
+API gateway (``error_code``/``error_msg``/``request_id``). :func:`parse_error_body` reads them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "x-apig-request-id")
+
+V2_NOT_FOUND = "ModelArts.2775"  # TrainingJobNotFound, sent with HTTP 400
+RESOURCE_NOT_FOUND = "ModelArts.0015"  # "the resource you requested does not exist" (HTTP 404)
+# 404s that mean "wrong route or wrong project", never "the job is gone".
+NOT_A_MISSING_JOB = frozenset({"ModelArts.2836", "ModelArts.2786", "ModelArts.0210"})
+_GATEWAY_PREFIXES = ("APIG.", "APIGW.")
+_MISSING_WORDS = re.compile(r"\b(not\s+found|not\s+exists?|does\s+not\s+exist|doesn't\s+exist)\b", re.I)
+_MAX_MESSAGE = 500
+
+
+class ModelArtsError(Exception):
+    """Base of every error this provider raises about the service."""
+
+
+class ModelArtsApiError(ModelArtsError):
+    """The service answered with an error (HTTP status, service code, message, request id)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.error_code = error_code
+        self.error_msg = message
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}: " if self.method and self.path else ""
+        code = f" {self.error_code}" if self.error_code else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{where}HTTP {self.status_code}{code}: {self.error_msg}{rid}"
+
+    @property
+    def is_not_found(self) -> bool:
+        return is_not_found(self.status_code, self.error_code, self.error_msg)
+
+
+class ModelArtsNotFoundError(ModelArtsApiError):
+    """The job (or version) does not exist, in any of the documented forms."""
+
+
+class ModelArtsAuthError(ModelArtsApiError):
+    """Authentication or authorization was refused (401/403, gateway signature errors)."""
+
+
+class ModelArtsConflictError(ModelArtsApiError):
+    """The job is not in a state that allows the action (409, e.g. ``ModelArts.2796``)."""
+
+
+class ModelArtsRateLimitError(ModelArtsApiError):
+    """HTTP 429 after the retry budget was spent."""
+
+
+class ModelArtsServerError(ModelArtsApiError):
+    """HTTP 5xx after the retry budget was spent."""
+
+
+class ModelArtsTransportError(ModelArtsError):
+    """The service could not be reached (connection, timeout) after the retry budget was spent."""
+
+
+class ModelArtsResponseError(ModelArtsError):
+    """The service answered 2xx with a body this provider cannot read."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        self.request_id = request_id
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(message + suffix)
+
+
+def is_not_found(status_code: int, error_code: str | None, message: str | None = None) -> bool:
+    """Whether an error answer says the job does not exist (never true for route/auth errors)."""
+    code = error_code or ""
+    if code in NOT_A_MISSING_JOB or code.startswith(_GATEWAY_PREFIXES):
+        return False
+    if code in (V2_NOT_FOUND, RESOURCE_NOT_FOUND) or code.endswith("NotFound"):
+        return True
+    says_missing = bool(message) and _MISSING_WORDS.search(message or "") is not None
+    if status_code == 404:
+        # A bare 404 (an HTML page from a wrong endpoint, say) proves nothing about the job.
+        return bool(code) or says_missing
+    # v1 and RES failures may carry only a message; accept the documented "not exist" wording.
+    return status_code in (200, 400) and says_missing
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str | None, str]:
+    """``(error_code, message)`` from any documented error body; falls back to the raw text."""
+    try:
+        data: Any = json.loads(body) if body else None
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, Mapping):
+        for code_key, msg_keys in (
+            ("error_code", ("error_msg", "error_message", "message")),
+            ("errorCode", ("errorMsg", "errorMessage")),
+            ("code", ("message", "msg")),
+        ):
+            code = data.get(code_key)
+            message = next((data[k] for k in msg_keys if isinstance(data.get(k), str)), None)
+            if code is not None or message is not None:
+                return (str(code) if code is not None else None), _clip(str(message or ""))
+        nested = next((v for v in data.values() if isinstance(v, Mapping)), None)
+        if nested is not None:
+            return parse_error_body(json.dumps(nested).encode())
+    text = body.decode("utf-8", errors="replace") if body else ""
+    if content_type and "html" in content_type.lower():
+        text = re.sub(r"<[^>]+>", " ", text)
+    return None, _clip(text) or "no error details in the response"
+
+
+def request_id_of(headers: Mapping[str, str], body_request_id: object = None) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        if headers.get(name):
+            return headers[name]
+    return str(body_request_id) if body_request_id else None
+
+
+def error_class(status_code: int, error_code: str | None, message: str | None) -> type[ModelArtsApiError]:
+    """The most specific class for an error answer."""
+    if is_not_found(status_code, error_code, message):
+        return ModelArtsNotFoundError
+    code = error_code or ""
+    if status_code in (401, 403) or code.startswith(_GATEWAY_PREFIXES):
+        return ModelArtsAuthError
+    if status_code == 409:
+        return ModelArtsConflictError
+    if status_code == 429:
+        return ModelArtsRateLimitError
+    if status_code >= 500:
+        return ModelArtsServerError
+    return ModelArtsApiError

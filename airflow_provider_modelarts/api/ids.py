@@ -1,0 +1,68 @@
+"""Validation of every value that ends up in a URL path, before any request is built.
+
+Each validator returns the canonical string form, or raises :class:`InvalidIdError` (a
+``ValueError``) that names the field. Path segments are percent-encoded on top of this by
+:func:`path`, so even a value that slipped past a validator could not change the route.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+_PROJECT_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_V2_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+_NUMERIC_ID = re.compile(r"[0-9]{1,19}")
+_RES_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,20}")
+_REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+){1,3}")
+_MAX_LONG = 2**63 - 1
+
+
+class InvalidIdError(ValueError):
+    """A value that may not be sent; ``field`` names the parameter it was given for."""
+
+    def __init__(self, field: str, value: object, expected: str) -> None:
+        self.field = field
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"{field}: {shown} is not valid; expected {expected}")
+
+
+def _text(field: str, value: object, pattern: re.Pattern[str], expected: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidIdError(field, value, expected)
+    text = str(value)
+    if pattern.fullmatch(text) is None:
+        raise InvalidIdError(field, value, expected)
+    return text
+
+
+def project_id(value: object, field: str = "project_id") -> str:
+    return _text(field, value, _PROJECT_ID, "1-64 letters, digits or hyphens")
+
+
+def training_job_id(value: object, field: str = "training_job_id") -> str:
+    """A v2 training job id (a UUID in practice; any 1-64 letters, digits, hyphens accepted)."""
+    return _text(field, value, _V2_JOB_ID, "a v2 job id: 1-64 letters, digits or hyphens")
+
+
+def numeric_id(value: object, field: str = "job_id") -> str:
+    """A v1 id (training job, version, visualization job): a non-negative 64-bit integer."""
+    text = _text(field, value, _NUMERIC_ID, "a numeric id (a non-negative 64-bit integer)")
+    if int(text) > _MAX_LONG:
+        raise InvalidIdError(field, value, "a numeric id (a non-negative 64-bit integer)")
+    return str(int(text))
+
+
+def res_job_id(value: object, field: str = "job_id") -> str:
+    return _text(field, value, _RES_JOB_ID, "1-20 letters, digits, '-' or '_'")
+
+
+def region(value: object, field: str = "region") -> str:
+    return _text(field, value, _REGION, "a region id such as 'cn-north-4' or 'eu-de'")
+
+
+def path(*segments: str) -> str:
+    """Join path segments, percent-encoding each one completely (``/`` included)."""
+    return "/" + "/".join(quote(segment, safe="") for segment in segments)

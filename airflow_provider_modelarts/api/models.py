@@ -1,0 +1,275 @@
+"""Typed views of the service's answers, tolerant of unknown fields and of missing optional ones.
+
+Each job model knows its family and answers the teardown questions through :mod:`.statuses`;
+:class:`JobSnapshot` is the family-independent form that sensors, triggers and operators use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from airflow_provider_modelarts.api.statuses import Category, JobFamily, category, status_name
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    """One observation of a job: who it is and what state it was in."""
+
+    family: JobFamily
+    job_id: str
+    status: Any
+    version_id: str | None = None
+    name: str | None = None
+    create_time: int | None = None
+
+    @property
+    def category(self) -> Category:
+        return category(self.family, self.status)
+
+    @property
+    def status_name(self) -> str:
+        return status_name(self.family, self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.category.terminal
+
+    @property
+    def is_stopped(self) -> bool:
+        """Not running any more: stopped, completed or failed."""
+        return self.category.terminal
+
+    @property
+    def is_failed(self) -> bool:
+        return self.category is Category.FAILED
+
+
+class _Snapshotting(_Model):
+    family: JobFamily
+
+    def snapshot(self) -> JobSnapshot:
+        raise NotImplementedError
+
+    @property
+    def category(self) -> Category:
+        return self.snapshot().category
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.category.terminal
+
+    @property
+    def is_stopped(self) -> bool:
+        return self.category.terminal
+
+    @property
+    def is_failed(self) -> bool:
+        return self.category is Category.FAILED
+
+
+# ---- v2 training jobs -------------------------------------------------------------------------
+
+
+class V2Metadata(_Model):
+    id: str
+    name: str | None = None
+    workspace_id: str | None = None
+    create_time: int | None = None
+    user_name: str | None = None
+    description: str | None = None
+
+
+class V2Status(_Model):
+    phase: str | None = None
+    secondary_phase: str | None = None
+    duration: int | None = None
+    start_time: int | None = None
+
+
+class TrainingJob(_Snapshotting):
+    """A v2 training job (detail answer or search item)."""
+
+    family: JobFamily = JobFamily.TRAINING
+    kind: str | None = None
+    metadata: V2Metadata
+    status: V2Status = Field(default_factory=V2Status)
+
+    @property
+    def id(self) -> str:
+        return self.metadata.id
+
+    @property
+    def phase(self) -> str | None:
+        return self.status.phase
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(
+            JobFamily.TRAINING,
+            self.metadata.id,
+            self.status.phase,
+            name=self.metadata.name,
+            create_time=self.metadata.create_time,
+        )
+
+
+class TrainingJobPage(_Model):
+    total: int | None = None
+    count: int | None = None
+    limit: int | None = None
+    offset: int | None = None
+    items: list[TrainingJob] = Field(default_factory=list)
+
+
+# ---- v1 training jobs and versions ----------------------------------------------------------
+
+
+def _numeric_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class TrainingJobV1(_Snapshotting):
+    """A v1 training job as listed (its latest version's status)."""
+
+    family: JobFamily = JobFamily.TRAINING_V1
+    job_id: str
+    job_name: str | None = None
+    version_id: str | None = None
+    status: int | None = None
+    create_time: int | None = None
+    duration: int | None = None
+    job_desc: str | None = None
+    version_count: int | None = None
+
+    _ids = field_validator("job_id", "version_id", mode="before")(_numeric_text)
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(
+            JobFamily.TRAINING_V1,
+            self.job_id,
+            self.status,
+            version_id=self.version_id,
+            name=self.job_name,
+            create_time=self.create_time,
+        )
+
+
+class TrainingJobV1Page(_Model):
+    job_total_count: int | None = None
+    job_count_limit: int | None = None
+    jobs: list[TrainingJobV1] = Field(default_factory=list)
+
+
+class TrainingJobVersion(_Snapshotting):
+    """A version of a v1 training job (version list item or version detail)."""
+
+    family: JobFamily = JobFamily.TRAINING_V1
+    job_id: str | None = None
+    job_name: str | None = None
+    version_id: str
+    version_name: str | None = None
+    pre_version_id: str | None = None
+    status: int | None = None
+    create_time: int | None = None
+    duration: int | None = None
+    start_time: int | None = None
+
+    _ids = field_validator("job_id", "version_id", "pre_version_id", mode="before")(_numeric_text)
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(
+            JobFamily.TRAINING_V1,
+            self.job_id or "",
+            self.status,
+            version_id=self.version_id,
+            name=self.job_name,
+            create_time=self.create_time,
+        )
+
+
+class TrainingJobVersionPage(_Model):
+    job_id: str | None = None
+    job_name: str | None = None
+    version_count: int | None = None
+    versions: list[TrainingJobVersion] = Field(default_factory=list)
+
+    _ids = field_validator("job_id", mode="before")(_numeric_text)
+
+
+# ---- v1 visualization jobs ------------------------------------------------------------------
+
+
+class VisualizationJob(_Snapshotting):
+    family: JobFamily = JobFamily.VISUALIZATION
+    job_id: str
+    job_name: str | None = None
+    job_desc: str | None = None
+    status: int | None = None
+    create_time: int | None = None
+    duration: int | None = None
+    service_url: str | None = None
+    train_url: str | None = None
+    resource_id: str | None = None
+
+    _ids = field_validator("job_id", mode="before")(_numeric_text)
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(
+            JobFamily.VISUALIZATION,
+            self.job_id,
+            self.status,
+            name=self.job_name,
+            create_time=self.create_time,
+        )
+
+
+class VisualizationJobPage(_Model):
+    job_total_count: int | None = None
+    job_count_limit: int | None = None
+    jobs: list[VisualizationJob] = Field(default_factory=list)
+
+
+# ---- RES jobs -------------------------------------------------------------------------------
+
+
+class ResJob(_Snapshotting):
+    family: JobFamily = JobFamily.RES
+    job_id: str
+    job_name: str | None = None
+    job_description: str | None = None
+    project_id: str | None = None
+    operating_time: int | None = None
+    job_status: str | None = None
+    resource: str | None = None
+    type: str | None = None
+
+    _ids = field_validator("job_id", mode="before")(_numeric_text)
+
+    def snapshot(self) -> JobSnapshot:
+        return JobSnapshot(
+            JobFamily.RES,
+            self.job_id,
+            self.job_status,
+            name=self.job_name,
+            create_time=self.operating_time,
+        )
+
+
+class ResJobPage(_Model):
+    total_items: int | None = None
+    jobs: list[ResJob] = Field(default_factory=list)
+
+
+# ---- IAM ------------------------------------------------------------------------------------
+
+
+class IamTokenBody(_Model):
+    expires_at: str
+    issued_at: str | None = None
+    project: dict[str, Any] | None = None

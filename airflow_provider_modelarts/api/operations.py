@@ -1,0 +1,602 @@
+"""Every API call this provider makes, as a plan: validate ids, build the request, parse the answer.
+
+Plans validate eagerly (a bad id raises ``ValueError`` before any request exists) and page lists
+with each family's own rules: v2 ``offset`` is a page index, v1 ``page`` counts from 1, RES uses
+``current-page``/``page-size``. Every walk is bounded by ``max_pages``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from airflow_provider_modelarts.api import ids
+from airflow_provider_modelarts.api.endpoints import Service
+from airflow_provider_modelarts.api.errors import ModelArtsResponseError
+from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
+from airflow_provider_modelarts.api.models import (
+    IamTokenBody,
+    ResJob,
+    ResJobPage,
+    TrainingJob,
+    TrainingJobPage,
+    TrainingJobV1,
+    TrainingJobV1Page,
+    TrainingJobVersion,
+    TrainingJobVersionPage,
+    VisualizationJob,
+    VisualizationJobPage,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+V2_PAGE_SIZE = 50
+V1_PAGE_SIZE = 100
+RES_PAGE_SIZE = 100
+BATCH_DELETE_LIMIT = 100
+DEFAULT_MAX_PAGES = 2_000
+RES_JOB_TYPES = frozenset(
+    {"etl", "retrieval", "recall", "filter", "standard", "ranking", "nearline", "evaluation"}
+)
+RES_TYPES_NEEDING_PLATFORM = frozenset({"etl", "retrieval", "recall", "filter", "standard"})
+_SORT_ORDERS = ("asc", "desc")
+
+
+def _parse(model: type[M], data: Any, response: ApiResponse, what: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        raise ModelArtsResponseError(
+            f"{what}: unexpected answer ({where}: {first.get('msg')})", request_id=response.request_id
+        ) from None
+
+
+def _object(response: ApiResponse, what: str) -> Mapping[str, Any]:
+    if not isinstance(response.data, Mapping):
+        raise ModelArtsResponseError(f"{what}: expected a JSON object", request_id=response.request_id)
+    return response.data
+
+
+def _order(value: str | None, field: str = "order") -> str | None:
+    if value is not None and value not in _SORT_ORDERS:
+        raise ValueError(f"{field}: {value!r} is not 'asc' or 'desc'")
+    return value
+
+
+def _max_pages(value: int) -> int:
+    if value < 1:
+        raise ValueError("max_pages: must be at least 1")
+    return value
+
+
+def _request(
+    service: Service, method: str, *segments: str, params: Iterable[tuple[str, object]] = (), **kw: Any
+) -> ApiRequest:
+    query = tuple((k, str(v)) for k, v in params if v is not None)
+    return ApiRequest(service, method, ids.path(*segments), query, **kw)
+
+
+# ---- v2 training jobs -------------------------------------------------------------------------
+
+
+def _v2(project: str, *rest: str) -> list[str]:
+    return ["v2", ids.project_id(project), *rest]
+
+
+def delete_training_job(project_id: str, training_job_id: str) -> Plan[None]:
+    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+
+    return plan()
+
+
+def get_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob]:
+    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+
+    def plan() -> Plan[TrainingJob]:
+        response = yield _request(Service.MODELARTS, "GET", *segments)
+        return _parse(TrainingJob, response.data, response, "training job detail")
+
+    return plan()
+
+
+def terminate_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob | None]:
+    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id), "actions")
+
+    def plan() -> Plan[TrainingJob | None]:
+        response = yield _request(
+            Service.MODELARTS, "POST", *segments, json={"action_type": "terminate"}, expect_body=False
+        )
+        if isinstance(response.data, Mapping) and "metadata" in response.data:
+            return _parse(TrainingJob, response.data, response, "terminate answer")
+        return None
+
+    return plan()
+
+
+def batch_delete_training_jobs(
+    project_id: str, training_job_ids: Sequence[str], kind: str = "job"
+) -> Plan[None]:
+    """Huawei Cloud's batch delete: at most 100 jobs of one workspace per call."""
+    checked = [
+        ids.training_job_id(job_id, f"training_job_ids[{i}]") for i, job_id in enumerate(training_job_ids)
+    ]
+    if not 1 <= len(checked) <= BATCH_DELETE_LIMIT:
+        raise ValueError(f"training_job_ids: {len(checked)} ids given; a batch holds 1-{BATCH_DELETE_LIMIT}")
+    segments = _v2(project_id, "training-jobs", "batch-delete")
+    body = {"jobs": [{"kind": kind, "metadata": {"id": job_id}} for job_id in checked]}
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "POST", *segments, json=body, expect_body=False)
+
+    return plan()
+
+
+def training_job_search_body(
+    *,
+    page: int,
+    limit: int = V2_PAGE_SIZE,
+    name: str | None = None,
+    phases: Sequence[str] | None = None,
+    created_after_ms: int | None = None,
+    created_before_ms: int | None = None,
+    workspace_id: str | None = None,
+    sort_by: str = "create_time",
+    order: str = "desc",
+) -> dict[str, Any]:
+    """The ``training-job-searches`` body; ``page`` is the page index the API calls ``offset``."""
+    filters: list[dict[str, Any]] = []
+    if name:
+        filters.append({"key": "name", "operator": "like", "value": [name]})
+    if phases:
+        filters.append({"key": "phase", "operator": "in", "value": list(phases)})
+    if created_after_ms is not None or created_before_ms is not None:
+        low = created_after_ms if created_after_ms is not None else 0
+        high = created_before_ms if created_before_ms is not None else 2**53
+        filters.append({"key": "create_time", "operator": "between", "value": [str(low), str(high)]})
+    body: dict[str, Any] = {"offset": page, "limit": limit, "sort_by": sort_by, "order": order}
+    if filters:
+        body["filters"] = filters
+    if workspace_id is not None:
+        body["workspace_id"] = workspace_id
+    return body
+
+
+def search_training_jobs(project_id: str, body: Mapping[str, Any]) -> Plan[TrainingJobPage]:
+    """One page of ``training-job-searches``."""
+    segments = _v2(project_id, "training-job-searches")
+
+    def plan() -> Plan[TrainingJobPage]:
+        response = yield _request(Service.MODELARTS, "POST", *segments, json=dict(body))
+        return _parse(TrainingJobPage, response.data, response, "training job search")
+
+    return plan()
+
+
+def list_training_jobs(
+    project_id: str,
+    *,
+    name: str | None = None,
+    phases: Sequence[str] | None = None,
+    created_after_ms: int | None = None,
+    created_before_ms: int | None = None,
+    workspace_id: str | None = None,
+    order: str = "desc",
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Plan[list[TrainingJob]]:
+    ids.project_id(project_id)
+    _order(order)
+    _max_pages(max_pages)
+
+    def plan() -> Plan[list[TrainingJob]]:
+        found: list[TrainingJob] = []
+        for page in range(max_pages):
+            body = training_job_search_body(
+                page=page,
+                name=name,
+                phases=phases,
+                created_after_ms=created_after_ms,
+                created_before_ms=created_before_ms,
+                workspace_id=workspace_id,
+                order=order,
+            )
+            result = yield from search_training_jobs(project_id, body)
+            found.extend(result.items)
+            if len(result.items) < V2_PAGE_SIZE or (result.count is not None and len(found) >= result.count):
+                break
+        return found
+
+    return plan()
+
+
+# ---- v1 training jobs -------------------------------------------------------------------------
+
+
+def _v1(project: str, *rest: str) -> list[str]:
+    return ["v1", ids.project_id(project), *rest]
+
+
+def _v1_list_params(
+    page: int,
+    per_page: int,
+    *,
+    search_content: str | None,
+    status: int | None,
+    sort_by: str | None,
+    order: str | None,
+    workspace_id: str | None,
+) -> list[tuple[str, object]]:
+    return [
+        ("per_page", per_page),
+        ("page", page),
+        ("sortBy", sort_by),
+        ("order", order),
+        ("search_content", search_content),
+        ("status", status),
+        ("workspace_id", workspace_id),
+    ]
+
+
+def _check_search(search_content: str | None) -> None:
+    if search_content is not None and len(search_content) > 64:
+        raise ValueError("search_content: at most 64 characters")
+
+
+def list_training_jobs_v1(
+    project_id: str,
+    *,
+    search_content: str | None = None,
+    status: int | None = None,
+    sort_by: str | None = None,
+    order: str | None = None,
+    workspace_id: str | None = None,
+    per_page: int = V1_PAGE_SIZE,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Plan[list[TrainingJobV1]]:
+    segments = _v1(project_id, "training-jobs")
+    _check_search(search_content)
+    _order(order)
+    _max_pages(max_pages)
+    if not 1 <= per_page <= 1000:
+        raise ValueError("per_page: must be 1-1000")
+
+    def plan() -> Plan[list[TrainingJobV1]]:
+        found: list[TrainingJobV1] = []
+        for page in range(1, max_pages + 1):
+            params = _v1_list_params(
+                page,
+                per_page,
+                search_content=search_content,
+                status=status,
+                sort_by=sort_by,
+                order=order,
+                workspace_id=workspace_id,
+            )
+            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+            result = _parse(TrainingJobV1Page, response.data, response, "v1 training job list")
+            found.extend(result.jobs)
+            total = result.job_total_count
+            if len(result.jobs) < per_page or (total is not None and len(found) >= total):
+                break
+        return found
+
+    return plan()
+
+
+def delete_training_job_v1(project_id: str, job_id: str | int) -> Plan[None]:
+    segments = _v1(project_id, "training-jobs", ids.numeric_id(job_id))
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+
+    return plan()
+
+
+def list_training_job_versions(
+    project_id: str, job_id: str | int, *, per_page: int = V1_PAGE_SIZE, max_pages: int = DEFAULT_MAX_PAGES
+) -> Plan[list[TrainingJobVersion]]:
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "training-jobs", job, "versions")
+    _max_pages(max_pages)
+
+    def plan() -> Plan[list[TrainingJobVersion]]:
+        found: list[TrainingJobVersion] = []
+        for page in range(1, max_pages + 1):
+            params = [("per_page", per_page), ("page", page)]
+            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+            result = _parse(TrainingJobVersionPage, response.data, response, "v1 version list")
+            versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
+            found.extend(versions)
+            total = result.version_count
+            if len(result.versions) < per_page or (total is not None and len(found) >= total):
+                break
+        return found
+
+    return plan()
+
+
+def get_training_job_version(
+    project_id: str, job_id: str | int, version_id: str | int
+) -> Plan[TrainingJobVersion]:
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "training-jobs", job, "versions", ids.numeric_id(version_id, "version_id"))
+
+    def plan() -> Plan[TrainingJobVersion]:
+        response = yield _request(Service.MODELARTS, "GET", *segments)
+        version = _parse(TrainingJobVersion, response.data, response, "v1 version detail")
+        return version if version.job_id else version.model_copy(update={"job_id": job})
+
+    return plan()
+
+
+def stop_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
+    segments = _v1(
+        project_id,
+        "training-jobs",
+        ids.numeric_id(job_id),
+        "versions",
+        ids.numeric_id(version_id, "version_id"),
+        "stop",
+    )
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+
+    return plan()
+
+
+def delete_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
+    segments = _v1(
+        project_id,
+        "training-jobs",
+        ids.numeric_id(job_id),
+        "versions",
+        ids.numeric_id(version_id, "version_id"),
+    )
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+
+    return plan()
+
+
+# ---- v1 visualization jobs --------------------------------------------------------------------
+
+
+def list_visualization_jobs(
+    project_id: str,
+    *,
+    search_content: str | None = None,
+    status: int | None = None,
+    sort_by: str | None = None,
+    order: str | None = None,
+    workspace_id: str | None = None,
+    per_page: int = V1_PAGE_SIZE,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Plan[list[VisualizationJob]]:
+    segments = _v1(project_id, "visualization-jobs")
+    _check_search(search_content)
+    _order(order)
+    _max_pages(max_pages)
+    if not 1 <= per_page <= 1000:
+        raise ValueError("per_page: must be 1-1000")
+
+    def plan() -> Plan[list[VisualizationJob]]:
+        found: list[VisualizationJob] = []
+        for page in range(1, max_pages + 1):
+            params = _v1_list_params(
+                page,
+                per_page,
+                search_content=search_content,
+                status=status,
+                sort_by=sort_by,
+                order=order,
+                workspace_id=workspace_id,
+            )
+            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+            result = _parse(VisualizationJobPage, response.data, response, "visualization job list")
+            found.extend(result.jobs)
+            total = result.job_total_count
+            if len(result.jobs) < per_page or (total is not None and len(found) >= total):
+                break
+        return found
+
+    return plan()
+
+
+def get_visualization_job(project_id: str, job_id: str | int) -> Plan[VisualizationJob]:
+    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+
+    def plan() -> Plan[VisualizationJob]:
+        response = yield _request(Service.MODELARTS, "GET", *segments)
+        return _parse(VisualizationJob, response.data, response, "visualization job detail")
+
+    return plan()
+
+
+def stop_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
+    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id), "stop")
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+
+    return plan()
+
+
+def delete_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
+    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+
+    def plan() -> Plan[None]:
+        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+
+    return plan()
+
+
+# ---- RES ------------------------------------------------------------------------------------
+
+
+def res_job_type(value: object, field: str = "job_type") -> str:
+    if not isinstance(value, str) or value not in RES_JOB_TYPES:
+        raise ValueError(f"{field}: {value!r} is not one of {', '.join(sorted(RES_JOB_TYPES))}")
+    return value
+
+
+def res_offline_platform(
+    job_type: str, offline_platform: Mapping[str, Any] | None, field: str = "offline_platform"
+) -> dict[str, Any] | None:
+    """Check the ``offline_platform`` object of ``del-job`` (DLI only; needed for some types)."""
+    if offline_platform is None:
+        if job_type in RES_TYPES_NEEDING_PLATFORM:
+            raise ValueError(f"{field}: required when job_type is {job_type!r}")
+        return None
+    if not isinstance(offline_platform, Mapping):
+        raise ValueError(f"{field}: must be an object")
+    platform = offline_platform.get("platform", "DLI")
+    if platform != "DLI":
+        raise ValueError(f"{field}.platform: {platform!r} is not 'DLI'")
+    result: dict[str, Any] = {"platform": "DLI"}
+    parameter = offline_platform.get("platform_parameter")
+    if parameter is not None:
+        cluster = parameter.get("cluster_name") if isinstance(parameter, Mapping) else None
+        if not isinstance(cluster, str) or not cluster or len(cluster) > 128:
+            raise ValueError(f"{field}.platform_parameter.cluster_name: a 1-128 character string is required")
+        result["platform_parameter"] = {"cluster_name": cluster}
+    load_path = offline_platform.get("config_load_path")
+    if load_path is not None:
+        if not isinstance(load_path, str) or len(load_path) > 1024:
+            raise ValueError(f"{field}.config_load_path: must be a string of at most 1024 characters")
+        result["config_load_path"] = load_path
+    unknown = set(offline_platform) - {"platform", "platform_parameter", "config_load_path"}
+    if unknown:
+        raise ValueError(f"{field}: unknown keys {sorted(unknown)}")
+    return result
+
+
+def delete_res_job(
+    project_id: str, job_id: str, job_type: str, offline_platform: Mapping[str, Any] | None = None
+) -> Plan[str | None]:
+    """``DELETE /v1/{project_id}/del-job``: the JSON body is sent (and signed) with the DELETE."""
+    segments = _v1(project_id, "del-job")
+    body: dict[str, Any] = {"job_id": ids.res_job_id(job_id), "type": res_job_type(job_type)}
+    platform = res_offline_platform(job_type, offline_platform)
+    if platform is not None:
+        body["offline_platform"] = platform
+
+    def plan() -> Plan[str | None]:
+        response = yield _request(Service.RES, "DELETE", *segments, json=body, expect_body=False)
+        message = response.data.get("message") if isinstance(response.data, Mapping) else None
+        return str(message) if message is not None else None
+
+    return plan()
+
+
+def get_res_job(project_id: str, job_id: str) -> Plan[ResJob]:
+    segments = _v1(project_id, "jobs", ids.res_job_id(job_id))
+
+    def plan() -> Plan[ResJob]:
+        response = yield _request(Service.RES, "GET", *segments)
+        data = _object(response, "RES job detail")
+        return _parse(ResJob, data.get("job", data), response, "RES job detail")
+
+    return plan()
+
+
+def list_res_jobs(
+    project_id: str,
+    job_type: str,
+    *,
+    job_name: str | None = None,
+    job_status: str | None = None,
+    workspace_id: str | None = None,
+    page_size: int = RES_PAGE_SIZE,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> Plan[list[ResJob]]:
+    segments = _v1(project_id, "jobs")
+    res_job_type(job_type)
+    _max_pages(max_pages)
+
+    def plan() -> Plan[list[ResJob]]:
+        found: list[ResJob] = []
+        for page in range(1, max_pages + 1):
+            params: list[tuple[str, object]] = [
+                ("type", job_type),
+                ("current-page", page),
+                ("page-size", page_size),
+                ("job-name", job_name),
+                ("job-status", job_status),
+                ("workspace_id", workspace_id),
+            ]
+            response = yield _request(Service.RES, "GET", *segments, params=params)
+            result = _parse(ResJobPage, response.data, response, "RES job list")
+            found.extend(result.jobs)
+            total = result.total_items
+            if len(result.jobs) < page_size or (total is not None and len(found) >= total):
+                break
+        return found
+
+    return plan()
+
+
+# ---- IAM ------------------------------------------------------------------------------------
+
+
+def issue_token(
+    *, username: str, password: str, domain_name: str, project_id: str | None, region: str
+) -> Plan[tuple[str, IamTokenBody]]:
+    """A project-scoped token (by project id, or by project name = region); 201 + ``X-Subject-Token``."""
+    scope = {"id": ids.project_id(project_id)} if project_id else {"name": ids.region(region)}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {"name": username, "password": password, "domain": {"name": domain_name}}
+                },
+            },
+            "scope": {"project": scope},
+        }
+    }
+
+    def plan() -> Plan[tuple[str, IamTokenBody]]:
+        response = yield _request(
+            Service.IAM,
+            "POST",
+            "v3",
+            "auth",
+            "tokens",
+            params=[("nocatalog", "true")],
+            json=body,
+            authenticate=False,
+        )
+        token = response.headers.get("X-Subject-Token")
+        data = _object(response, "IAM token")
+        if not token:
+            raise ModelArtsResponseError(
+                "IAM token: no X-Subject-Token header", request_id=response.request_id
+            )
+        return token, _parse(IamTokenBody, data.get("token"), response, "IAM token")
+
+    return plan()
+
+
+def find_project_id(region: str) -> Plan[str]:
+    """The id of the project named after ``region`` (IAM ``GET /v3/projects?name=``)."""
+    name = ids.region(region)
+
+    def plan() -> Plan[str]:
+        response = yield _request(Service.IAM, "GET", "v3", "projects", params=[("name", name)])
+        projects = _object(response, "IAM project list").get("projects")
+        for project in projects if isinstance(projects, list) else []:
+            if isinstance(project, Mapping) and project.get("name") == name and project.get("id"):
+                return ids.project_id(str(project["id"]), "project id from IAM")
+        raise ModelArtsResponseError(
+            f"IAM has no project named {name!r}; set extra 'project_id'", request_id=response.request_id
+        )
+
+    return plan()

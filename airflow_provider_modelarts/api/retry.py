@@ -1,0 +1,76 @@
+"""When to try a request again, and how long to wait: pure decisions, no I/O.
+
+Retries transport errors, timeouts, 429 and 5xx with exponential backoff and full jitter, honours
+``Retry-After``, and is bounded both in attempts and in total time. Other 4xx are never retried.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded exponential backoff. All fields are plain numbers so triggers can serialize them."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    total_timeout: float = 180.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts: must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0 or self.total_timeout <= 0:
+            raise ValueError("retry delays must be >= 0 and total_timeout > 0")
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter delay before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    def next_delay(
+        self, *, attempt: int, elapsed: float, status_code: int | None, retry_after: str | None
+    ) -> float | None:
+        """Seconds to wait before trying again, or ``None`` to give up.
+
+        ``status_code`` is ``None`` for a transport error or timeout.
+        """
+        if status_code is not None and status_code not in RETRYABLE_STATUS:
+            return None
+        if attempt >= self.max_attempts:
+            return None
+        delay = self.backoff(attempt)
+        hinted = parse_retry_after(retry_after)
+        if hinted is not None:
+            delay = max(delay, min(hinted, self.max_delay))
+        if elapsed + delay > self.total_timeout:
+            return None
+        return delay
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); ``None`` if absent/bad."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)

@@ -1,0 +1,252 @@
+"""The HTTP session: one place that turns plans into real requests, sync or async.
+
+A session owns the connection config, the auth flow and the httpx clients: one sync client, and
+one async client per event loop, reused for every call. :func:`shared_session` hands every caller
+in the process with the same connection the same session, so a triggerer running many waits
+keeps one connection pool and one IAM token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+import time
+import weakref
+from datetime import datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from airflow_provider_modelarts.api import operations as ops
+from airflow_provider_modelarts.api.config import AuthType, ConnectionConfig
+from airflow_provider_modelarts.api.endpoints import Service
+from airflow_provider_modelarts.api.errors import ModelArtsError
+from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
+from airflow_provider_modelarts.api.retry import RetryPolicy
+from airflow_provider_modelarts.auth.aksk import AkSkAuth
+from airflow_provider_modelarts.auth.secrets import amask, mask
+from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+USER_AGENT = "airflow-provider-modelarts"
+_verify_warned: set[str] = set()
+
+
+class ModelArtsSession:
+    """Runs plans against the endpoints of one connection, with its auth and retry policy."""
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        *,
+        policy: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        async_transport: httpx.AsyncBaseTransport | None = None,
+        token_cache: TokenCache = TOKENS,
+    ) -> None:
+        self.config = config
+        self.policy = policy or RetryPolicy()
+        self._transport = transport
+        self._async_transport = async_transport
+        self._tokens = token_cache
+        self._lock = threading.Lock()
+        self._client: httpx.Client | None = None
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._project_id = config.project_id
+        self._auth = self._make_auth()
+        if config.verify is False and config.identity() not in _verify_warned:
+            _verify_warned.add(config.identity())
+            log.warning("TLS certificate verification is OFF for ModelArts connection (verify=false)")
+
+    def __repr__(self) -> str:
+        return f"ModelArtsSession(region={self.config.region!r}, auth={self._auth!r})"
+
+    # ---- clients -------------------------------------------------------------------------------
+
+    def _client_options(self) -> dict[str, Any]:
+        verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=self.config.verify)
+            if isinstance(self.config.verify, str)
+            else self.config.verify
+        )
+        timeout = httpx.Timeout(self.config.timeout, connect=min(10.0, self.config.timeout))
+        return {"verify": verify, "timeout": timeout, "headers": {"User-Agent": USER_AGENT}}
+
+    def sync_client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    auth=self._auth, transport=self._transport, **self._client_options()
+                )
+            return self._client
+
+    def async_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(
+                auth=self._auth, transport=self._async_transport, **self._client_options()
+            )
+            self._async_clients[loop] = client
+        return client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    async def aclose(self) -> None:
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def _build(self, client: httpx.Client | httpx.AsyncClient, request: ApiRequest) -> httpx.Request:
+        headers = {"Content-Type": "application/json"}
+        if self.config.auth_type is AuthType.AKSK and self._project_id and request.service is not Service.IAM:
+            headers["X-Project-Id"] = self._project_id
+        return client.build_request(
+            request.method,
+            self.config.endpoint(request.service) + request.path,
+            params=request.params or None,
+            json=request.json,
+            headers=headers,
+        )
+
+    def run(self, plan: Plan[T]) -> T:
+        """Run a plan to its result on the sync client (retries sleep this thread)."""
+        client = self.sync_client()
+        steps = execute(plan, self.policy, time.monotonic)
+        value: Outcome = None
+        error: ModelArtsError | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            value, error = None, None
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                continue
+            try:
+                value = client.send(
+                    self._build(client, step), auth=None if not step.authenticate else self._auth
+                )
+                log.debug("%s -> %s", step.describe(), value.status_code)
+            except httpx.TransportError as exc:
+                value = exc
+            except ModelArtsError as exc:
+                error = exc
+
+    async def arun(self, plan: Plan[T]) -> T:
+        """Async twin of :meth:`run`; never blocks the event loop."""
+        client = self.async_client()
+        steps = execute(plan, self.policy, time.monotonic)
+        value: Outcome = None
+        error: ModelArtsError | None = None
+        while True:
+            try:
+                step = steps.throw(error) if error is not None else steps.send(value)
+            except StopIteration as stop:
+                result: T = stop.value
+                return result
+            value, error = None, None
+            if isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+                continue
+            try:
+                value = await client.send(
+                    self._build(client, step), auth=None if not step.authenticate else self._auth
+                )
+                log.debug("%s -> %s", step.describe(), value.status_code)
+            except httpx.TransportError as exc:
+                value = exc
+            except ModelArtsError as exc:
+                error = exc
+
+    # ---- auth and project ----------------------------------------------------------------------
+
+    def _make_auth(self) -> httpx.Auth:
+        cfg = self.config
+        if cfg.auth_type is AuthType.AKSK:
+            assert cfg.access_key and cfg.secret_key
+            token = cfg.security_token.get_secret_value() if cfg.security_token else None
+            return AkSkAuth(cfg.access_key, cfg.secret_key.get_secret_value(), token)
+        return IamTokenAuth(self.token_key(), self._fetch_token, self._afetch_token, self._tokens)
+
+    def token_key(self) -> TokenKey:
+        cfg = self.config
+        return (
+            cfg.endpoint(Service.IAM),
+            cfg.username or "",
+            cfg.domain_name or "",
+            cfg.project_id or cfg.region,
+        )
+
+    def _token_plan(self) -> Plan[tuple[str, Any]]:
+        cfg = self.config
+        assert cfg.username and cfg.password and cfg.domain_name
+        return ops.issue_token(
+            username=cfg.username,
+            password=cfg.password.get_secret_value(),
+            domain_name=cfg.domain_name,
+            project_id=cfg.project_id,
+            region=cfg.region,
+        )
+
+    @staticmethod
+    def _token(value: str, body: Any) -> IamToken:
+        expires = datetime.fromisoformat(str(body.expires_at).replace("Z", "+00:00")).timestamp()
+        project = body.project.get("id") if isinstance(body.project, dict) else None
+        return IamToken(value, expires, str(project) if project else None)
+
+    def _fetch_token(self) -> IamToken:
+        value, body = self.run(self._token_plan())
+        mask(value)
+        return self._token(value, body)
+
+    async def _afetch_token(self) -> IamToken:
+        value, body = await self.arun(self._token_plan())
+        await amask(value)
+        return self._token(value, body)
+
+    def project_id(self) -> str:
+        """The project: from the connection, else from the token (token auth) or IAM (AK/SK)."""
+        if self._project_id is None:
+            if self.config.auth_type is AuthType.TOKEN:
+                self._project_id = self._tokens.get(self.token_key(), self._fetch_token).project_id
+            if self._project_id is None:
+                self._project_id = self.run(ops.find_project_id(self.config.region))
+        return self._project_id
+
+    async def aproject_id(self) -> str:
+        if self._project_id is None:
+            if self.config.auth_type is AuthType.TOKEN:
+                token = await self._tokens.aget(self.token_key(), self._afetch_token)
+                self._project_id = token.project_id
+            if self._project_id is None:
+                self._project_id = await self.arun(ops.find_project_id(self.config.region))
+        return self._project_id
+
+
+_SHARED: dict[tuple[str, RetryPolicy], ModelArtsSession] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_session(config: ConnectionConfig, policy: RetryPolicy | None = None) -> ModelArtsSession:
+    """The process-wide session for this connection and retry policy."""
+    key = (config.identity(), policy or RetryPolicy())
+    with _SHARED_LOCK:
+        session = _SHARED.get(key)
+        if session is None:
+            session = ModelArtsSession(config, policy=policy)
+            _SHARED[key] = session
+        return session
