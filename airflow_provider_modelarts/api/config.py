@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.endpoints import Cloud, Service, default_endpoint, normalize_endpoint
@@ -160,10 +168,18 @@ class ConnectionConfig(BaseModel):
             values["username"] = login
             values["password"] = password
         if host:
-            values["modelarts_endpoint"] = host
+            values["modelarts_endpoint"] = host if "://" in host else f"https://{host}"
         if "region" not in values:
             raise ValueError("the connection needs extra 'region' (for example 'cn-north-4' or 'eu-de')")
-        return cls(auth_type=auth_type, **values)
+        try:
+            return cls(auth_type=auth_type, **values)
+        except ValidationError as exc:
+            # Pydantic's own text repeats the input, secrets included: keep only the reasons.
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'connection'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
+            raise ValueError(f"invalid modelarts connection: {reasons}") from None
 
 
 def _as_verify(value: object) -> bool | str:

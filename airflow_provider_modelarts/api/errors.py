@@ -21,6 +21,11 @@ NOT_A_MISSING_JOB = frozenset({"ModelArts.2836", "ModelArts.2786", "ModelArts.02
 _GATEWAY_PREFIXES = ("APIG.", "APIGW.")
 _MISSING_WORDS = re.compile(r"\b(not\s+found|not\s+exists?|does\s+not\s+exist|doesn't\s+exist)\b", re.I)
 _MAX_MESSAGE = 500
+_ERROR_KEYS = (
+    ("error_code", ("error_msg", "error_message", "message")),
+    ("errorCode", ("errorMsg", "errorMessage")),
+    ("code", ("message", "msg")),
+)
 
 
 class ModelArtsError(Exception):
@@ -119,15 +124,16 @@ def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str 
     except (ValueError, UnicodeDecodeError):
         data = None
     if isinstance(data, Mapping):
-        for code_key, msg_keys in (
-            ("error_code", ("error_msg", "error_message", "message")),
-            ("errorCode", ("errorMsg", "errorMessage")),
-            ("code", ("message", "msg")),
-        ):
+        candidates = []
+        for code_key, msg_keys in _ERROR_KEYS:
             code = data.get(code_key)
             message = next((data[k] for k in msg_keys if isinstance(data.get(k), str)), None)
             if code is not None or message is not None:
-                return (str(code) if code is not None else None), _clip(str(message or ""))
+                candidates.append((code, message))
+        if candidates:
+            # Prefer the shape whose code is present: {"code": 401, "message": ...} over a bare message.
+            code, message = next((c for c in candidates if c[0] is not None), candidates[0])
+            return (str(code) if code is not None else None), _clip(str(message or ""))
         nested = next((v for v in data.values() if isinstance(v, Mapping)), None)
         if nested is not None:
             return parse_error_body(json.dumps(nested).encode())

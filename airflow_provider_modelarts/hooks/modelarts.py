@@ -1,0 +1,375 @@
+"""``ModelArtsHook``: an authenticated ModelArts / IAM / RES client behind an Airflow connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_modelarts.api import ids
+from airflow_provider_modelarts.api import operations as ops
+from airflow_provider_modelarts.api.config import ConnectionConfig
+from airflow_provider_modelarts.api.endpoints import Service, console_url
+from airflow_provider_modelarts.api.exchange import Plan
+from airflow_provider_modelarts.api.models import (
+    ResJob,
+    TrainingJob,
+    TrainingJobV1,
+    TrainingJobVersion,
+    VisualizationJob,
+)
+from airflow_provider_modelarts.api.retry import RetryPolicy
+from airflow_provider_modelarts.api.session import ModelArtsSession, shared_session
+from airflow_provider_modelarts.auth.secrets import amask, mask
+
+T = TypeVar("T")
+
+# Ids are checked against a syntactically valid project before the real project id is looked up,
+# so a bad id fails before any request, including the IAM look-up.
+_VALIDATION_PROJECT = "validation-only"
+TEST_CONNECTION_POLICY = RetryPolicy(max_attempts=2, base_delay=0.5, max_delay=1.0, total_timeout=10.0)
+
+
+class ModelArtsHook(BaseHook):
+    """Talks to ModelArts (v2 and v1 training, v1 visualization), IAM and RES for one connection.
+
+    The connection is read lazily, on the first call, never in ``__init__``: DAG files that build
+    operators parse without it, and triggers resolve it asynchronously (see the ``a*`` methods).
+
+    :param modelarts_conn_id: Airflow connection of type ``modelarts``.
+    :param region: Overrides the connection's ``region`` extra.
+    :param project_id: Overrides the connection's ``project_id`` extra.
+    :param retry_policy: Retries of transport errors, 429 and 5xx (bounded; see ``RetryPolicy``).
+    """
+
+    conn_name_attr = "modelarts_conn_id"
+    default_conn_name = "modelarts_default"
+    conn_type = "modelarts"
+    hook_name = "Huawei Cloud ModelArts"
+
+    UI_FIELD_BEHAVIOUR: ClassVar[dict[str, Any]] = {
+        "hidden_fields": ["schema", "port"],
+        "relabeling": {
+            "login": "Access Key ID (or IAM user name)",
+            "password": "Secret Access Key (or IAM password)",
+            "host": "ModelArts endpoint override (optional, full URL)",
+        },
+        "placeholders": {
+            "host": "https://modelarts.cn-north-4.myhuaweicloud.com",
+            "extra": '{"region": "cn-north-4", "project_id": "<project id>", "cloud": "huaweicloud"}',
+        },
+    }
+
+    def __init__(
+        self,
+        modelarts_conn_id: str = default_conn_name,
+        *,
+        region: str | None = None,
+        project_id: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.modelarts_conn_id = modelarts_conn_id
+        self.region = region
+        self.project_id = project_id
+        self.retry_policy = retry_policy
+        self._config: ConnectionConfig | None = None
+
+    # ---- connection ----------------------------------------------------------------------------
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Connection form labels for Airflow 3.1 (3.2+ reads them from the provider info)."""
+        return dict(cls.UI_FIELD_BEHAVIOUR)
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra form fields for Airflow 3.1 (3.2+ reads ``conn-fields`` from the provider info)."""
+        try:
+            from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+            from wtforms import PasswordField, StringField
+        except ImportError:  # pragma: no cover - no Flask UI installed
+            return {}
+        text, secret = BS3TextFieldWidget(), BS3PasswordFieldWidget()
+        return {
+            "region": StringField("Region", widget=text),
+            "project_id": StringField("Project ID", widget=text),
+            "cloud": StringField("Cloud (huaweicloud or otc)", widget=text),
+            "auth_type": StringField("Auth type (aksk or token)", widget=text),
+            "security_token": PasswordField("Security token (temporary AK/SK)", widget=secret),
+            "domain_name": StringField("IAM domain (account) name, token auth", widget=text),
+            "iam_endpoint": StringField("IAM endpoint override", widget=text),
+            "res_endpoint": StringField("RES endpoint override", widget=text),
+        }
+
+    def _overrides(self) -> dict[str, Any]:
+        return {"region": self.region, "project_id": self.project_id}
+
+    def _config_from(self, conn: Any, extra: Mapping[str, Any]) -> ConnectionConfig:
+        return ConnectionConfig.from_connection_fields(
+            login=conn.login, password=conn.password, host=conn.host, extra=extra, overrides=self._overrides()
+        )
+
+    def get_config(self) -> ConnectionConfig:
+        """The parsed connection (cached); secrets are registered with the log masker."""
+        if self._config is None:
+            conn = self.get_connection(self.modelarts_conn_id)
+            config = self._config_from(conn, conn.extra_dejson)
+            for secret in config.secrets():
+                mask(secret)
+            self._config = config
+        return self._config
+
+    async def aget_config(self) -> ConnectionConfig:
+        """Async twin of :meth:`get_config` for triggers: never blocks the event loop."""
+        if self._config is None:
+            from airflow.providers.common.compat.connection import (
+                get_async_connection,
+                get_async_extra_dejson,
+            )
+
+            conn = await get_async_connection(self.modelarts_conn_id, hook=self)
+            config = self._config_from(conn, await get_async_extra_dejson(conn))
+            for secret in config.secrets():
+                await amask(secret)
+            self._config = config
+        return self._config
+
+    @property
+    def session(self) -> ModelArtsSession:
+        """The process-wide session of this connection (one pool and one token for all callers)."""
+        return shared_session(self.get_config(), self.retry_policy)
+
+    async def asession(self) -> ModelArtsSession:
+        return shared_session(await self.aget_config(), self.retry_policy)
+
+    def console_url(self) -> str:
+        config = self.get_config()
+        return console_url(config.cloud, config.region, config.endpoint(Service.MODELARTS))
+
+    # ---- running operations --------------------------------------------------------------------
+
+    def _run(self, operation: Callable[..., Plan[T]], project_id: str | None, *args: Any, **kwargs: Any) -> T:
+        if project_id is not None:
+            ids.project_id(project_id)
+        project = project_id or self.get_config().project_id
+        if project is None:
+            operation(_VALIDATION_PROJECT, *args, **kwargs)
+            project = self.session.project_id()
+        return self.session.run(operation(project, *args, **kwargs))
+
+    async def _arun(
+        self, operation: Callable[..., Plan[T]], project_id: str | None, *args: Any, **kwargs: Any
+    ) -> T:
+        if project_id is not None:
+            ids.project_id(project_id)
+        config = await self.aget_config()
+        project = project_id or config.project_id
+        session = await self.asession()
+        if project is None:
+            operation(_VALIDATION_PROJECT, *args, **kwargs)
+            project = await session.aproject_id()
+        return await session.arun(operation(project, *args, **kwargs))
+
+    # ---- v2 training jobs ----------------------------------------------------------------------
+
+    def delete_training_job(self, training_job_id: str, *, project_id: str | None = None) -> None:
+        """Delete a v2 training job (202; the service removes it asynchronously)."""
+        self._run(ops.delete_training_job, project_id, training_job_id)
+
+    async def adelete_training_job(self, training_job_id: str, *, project_id: str | None = None) -> None:
+        await self._arun(ops.delete_training_job, project_id, training_job_id)
+
+    def get_training_job(self, training_job_id: str, *, project_id: str | None = None) -> TrainingJob:
+        return self._run(ops.get_training_job, project_id, training_job_id)
+
+    async def aget_training_job(self, training_job_id: str, *, project_id: str | None = None) -> TrainingJob:
+        return await self._arun(ops.get_training_job, project_id, training_job_id)
+
+    def terminate_training_job(
+        self, training_job_id: str, *, project_id: str | None = None
+    ) -> TrainingJob | None:
+        """Ask a creating, pending or running v2 job to stop (409 ``ModelArts.2796`` otherwise)."""
+        return self._run(ops.terminate_training_job, project_id, training_job_id)
+
+    async def aterminate_training_job(
+        self, training_job_id: str, *, project_id: str | None = None
+    ) -> TrainingJob | None:
+        return await self._arun(ops.terminate_training_job, project_id, training_job_id)
+
+    def batch_delete_training_jobs(
+        self, training_job_ids: Sequence[str], *, project_id: str | None = None
+    ) -> None:
+        """Delete up to 100 v2 jobs of one workspace in one call (Huawei Cloud only)."""
+        self._run(ops.batch_delete_training_jobs, project_id, list(training_job_ids))
+
+    async def abatch_delete_training_jobs(
+        self, training_job_ids: Sequence[str], *, project_id: str | None = None
+    ) -> None:
+        await self._arun(ops.batch_delete_training_jobs, project_id, list(training_job_ids))
+
+    def list_training_jobs(self, *, project_id: str | None = None, **filters: Any) -> list[TrainingJob]:
+        """Every v2 job matching ``filters`` (``name``, ``phases``, ``created_after_ms``,
+        ``created_before_ms``, ``workspace_id``, ``order``), walking all pages."""
+        return self._run(ops.list_training_jobs, project_id, **filters)
+
+    async def alist_training_jobs(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> list[TrainingJob]:
+        return await self._arun(ops.list_training_jobs, project_id, **filters)
+
+    # ---- v1 training jobs ----------------------------------------------------------------------
+
+    def delete_training_job_v1(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        """Delete a v1 training job with all its versions (asynchronous on the service side)."""
+        self._run(ops.delete_training_job_v1, project_id, job_id)
+
+    async def adelete_training_job_v1(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        await self._arun(ops.delete_training_job_v1, project_id, job_id)
+
+    def list_training_jobs_v1(self, *, project_id: str | None = None, **filters: Any) -> list[TrainingJobV1]:
+        """Every v1 job matching ``filters`` (``search_content``, ``status``, ``sort_by``, ``order``)."""
+        return self._run(ops.list_training_jobs_v1, project_id, **filters)
+
+    async def alist_training_jobs_v1(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> list[TrainingJobV1]:
+        return await self._arun(ops.list_training_jobs_v1, project_id, **filters)
+
+    def list_training_job_versions(
+        self, job_id: str | int, *, project_id: str | None = None
+    ) -> list[TrainingJobVersion]:
+        return self._run(ops.list_training_job_versions, project_id, job_id)
+
+    async def alist_training_job_versions(
+        self, job_id: str | int, *, project_id: str | None = None
+    ) -> list[TrainingJobVersion]:
+        return await self._arun(ops.list_training_job_versions, project_id, job_id)
+
+    def get_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> TrainingJobVersion:
+        return self._run(ops.get_training_job_version, project_id, job_id, version_id)
+
+    async def aget_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> TrainingJobVersion:
+        return await self._arun(ops.get_training_job_version, project_id, job_id, version_id)
+
+    def stop_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> None:
+        """Stop a running v1 version (asynchronous: KILLING, then KILLED)."""
+        self._run(ops.stop_training_job_version, project_id, job_id, version_id)
+
+    async def astop_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> None:
+        await self._arun(ops.stop_training_job_version, project_id, job_id, version_id)
+
+    def delete_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> None:
+        self._run(ops.delete_training_job_version, project_id, job_id, version_id)
+
+    async def adelete_training_job_version(
+        self, job_id: str | int, version_id: str | int, *, project_id: str | None = None
+    ) -> None:
+        await self._arun(ops.delete_training_job_version, project_id, job_id, version_id)
+
+    # ---- v1 visualization jobs -----------------------------------------------------------------
+
+    def delete_visualization_job(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        """Delete a visualization job (refused by the service while it is KILLING)."""
+        self._run(ops.delete_visualization_job, project_id, job_id)
+
+    async def adelete_visualization_job(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        await self._arun(ops.delete_visualization_job, project_id, job_id)
+
+    def get_visualization_job(self, job_id: str | int, *, project_id: str | None = None) -> VisualizationJob:
+        return self._run(ops.get_visualization_job, project_id, job_id)
+
+    async def aget_visualization_job(
+        self, job_id: str | int, *, project_id: str | None = None
+    ) -> VisualizationJob:
+        return await self._arun(ops.get_visualization_job, project_id, job_id)
+
+    def list_visualization_jobs(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> list[VisualizationJob]:
+        return self._run(ops.list_visualization_jobs, project_id, **filters)
+
+    async def alist_visualization_jobs(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> list[VisualizationJob]:
+        return await self._arun(ops.list_visualization_jobs, project_id, **filters)
+
+    def stop_visualization_job(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        self._run(ops.stop_visualization_job, project_id, job_id)
+
+    async def astop_visualization_job(self, job_id: str | int, *, project_id: str | None = None) -> None:
+        await self._arun(ops.stop_visualization_job, project_id, job_id)
+
+    # ---- RES -----------------------------------------------------------------------------------
+
+    def delete_res_job(
+        self,
+        job_id: str,
+        job_type: str,
+        offline_platform: Mapping[str, Any] | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> str | None:
+        """RES ``del-job``: deletes the job and its data; returns the service's message."""
+        return self._run(ops.delete_res_job, project_id, job_id, job_type, offline_platform)
+
+    async def adelete_res_job(
+        self,
+        job_id: str,
+        job_type: str,
+        offline_platform: Mapping[str, Any] | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> str | None:
+        return await self._arun(ops.delete_res_job, project_id, job_id, job_type, offline_platform)
+
+    def get_res_job(self, job_id: str, *, project_id: str | None = None) -> ResJob:
+        return self._run(ops.get_res_job, project_id, job_id)
+
+    async def aget_res_job(self, job_id: str, *, project_id: str | None = None) -> ResJob:
+        return await self._arun(ops.get_res_job, project_id, job_id)
+
+    def list_res_jobs(self, job_type: str, *, project_id: str | None = None, **filters: Any) -> list[ResJob]:
+        """Every RES job of ``job_type`` (the list API requires a type), walking all pages."""
+        return self._run(ops.list_res_jobs, project_id, job_type, **filters)
+
+    async def alist_res_jobs(
+        self, job_type: str, *, project_id: str | None = None, **filters: Any
+    ) -> list[ResJob]:
+        return await self._arun(ops.list_res_jobs, project_id, job_type, **filters)
+
+    # ---- connection test -----------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap authenticated call (a one-item v2 job search); never raises."""
+        try:
+            config = self.get_config()
+            session = ModelArtsSession(
+                config.model_copy(update={"timeout": min(config.timeout, 10.0)}),
+                policy=TEST_CONNECTION_POLICY,
+            )
+            try:
+                project = self.project_id or session.project_id()
+                body = ops.training_job_search_body(page=0, limit=1)
+                page = session.run(ops.search_training_jobs(project, body))
+            finally:
+                session.close()
+        except Exception as exc:
+            return False, f"{type(exc).__name__}: {exc}"
+        total = page.total if page.total is not None else len(page.items)
+        return True, (
+            f"Connected to ModelArts ({config.cloud.value}, {config.region}, project {project}) "
+            f"with {config.auth_type.value} auth; {total} training job(s) visible"
+        )
