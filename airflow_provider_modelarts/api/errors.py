@@ -150,6 +150,13 @@ def request_id_of(headers: Mapping[str, str], body_request_id: object = None) ->
     return str(body_request_id) if body_request_id else None
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failure that outlived the retry budget may still pass (a waiter keeps waiting)."""
+    return isinstance(
+        exc, ModelArtsTransportError | ModelArtsServerError | ModelArtsRateLimitError | ModelArtsResponseError
+    )
+
+
 def error_class(status_code: int, error_code: str | None, message: str | None) -> type[ModelArtsApiError]:
     """The most specific class for an error answer."""
     if is_not_found(status_code, error_code, message):

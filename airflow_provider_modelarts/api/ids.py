@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+from airflow_provider_modelarts.api.statuses import JobFamily
+
 _PROJECT_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 _V2_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _NUMERIC_ID = re.compile(r"[0-9]{1,19}")
@@ -66,3 +68,41 @@ def region(value: object, field: str = "region") -> str:
 def path(*segments: str) -> str:
     """Join path segments, percent-encoding each one completely (``/`` included)."""
     return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+def job_family(value: object, field: str = "job_family") -> JobFamily:
+    try:
+        return JobFamily(value)  # type: ignore[arg-type]
+    except ValueError:
+        choices = ", ".join(family.value for family in JobFamily)
+        raise ValueError(f"{field}: {value!r} is not one of {choices}") from None
+
+
+def job_target(
+    family: object, job_id: object, version_id: object = None
+) -> tuple[JobFamily, str, str | None]:
+    """Validate a (family, job, version) triple as one job of that family's id scheme."""
+    fam = job_family(family)
+    if fam is JobFamily.TRAINING:
+        job = training_job_id(job_id, "job_id")
+    elif fam is JobFamily.RES:
+        job = res_job_id(job_id)
+    else:
+        job = numeric_id(job_id)
+    if version_id is not None and fam is not JobFamily.TRAINING_V1:
+        raise ValueError(f"version_id: only training_v1 jobs have versions, not {fam.value}")
+    version = numeric_id(version_id, "version_id") if version_id is not None else None
+    return fam, job, version
+
+
+def is_template(value: object) -> bool:
+    """Whether a constructor argument is only known after rendering (Jinja text, XComArg, ...)."""
+    return not isinstance(value, str | int) or (isinstance(value, str) and "{{" in value)
+
+
+def check_literal_target(family: object, job_id: object, version_id: object = None) -> None:
+    """Fail at DAG parse time for literal values that can never be valid; templates wait for render."""
+    if not any(is_template(v) for v in (family, job_id) if v is not None) and (
+        version_id is None or not is_template(version_id)
+    ):
+        job_target(family, job_id, version_id)

@@ -7,12 +7,13 @@ from typing import Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_modelarts.api import ids
+from airflow_provider_modelarts.api import ids, watch
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.endpoints import Service, console_url
 from airflow_provider_modelarts.api.exchange import Plan
 from airflow_provider_modelarts.api.models import (
+    JobSnapshot,
     ResJob,
     TrainingJob,
     TrainingJobV1,
@@ -21,6 +22,7 @@ from airflow_provider_modelarts.api.models import (
 )
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.session import ModelArtsSession, shared_session
+from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.auth.secrets import amask, mask
 
 T = TypeVar("T")
@@ -349,6 +351,29 @@ class ModelArtsHook(BaseHook):
         self, job_type: str, *, project_id: str | None = None, **filters: Any
     ) -> list[ResJob]:
         return await self._arun(ops.list_res_jobs, project_id, job_type, **filters)
+
+    # ---- waiting -------------------------------------------------------------------------------
+
+    def observe(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> JobSnapshot | None:
+        """The job's state now, or ``None`` when the service says it does not exist."""
+        return self._run(watch.observe, project_id, family, job_id, version_id)
+
+    async def aobserve(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> JobSnapshot | None:
+        return await self._arun(watch.observe, project_id, family, job_id, version_id)
 
     # ---- connection test -----------------------------------------------------------------------
 

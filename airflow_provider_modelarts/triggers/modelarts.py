@@ -1,0 +1,178 @@
+"""Deferrable waits: until a job is gone, or until it has stopped, without blocking the triggerer.
+
+The trigger holds only plain values (ids, connection id, intervals, an absolute deadline), never
+a credential: the connection is resolved inside :meth:`run` through Airflow's async connection
+access. A trigger rebuilt from its kwargs (after a triggerer restart, or running twice in two
+triggerers) makes the same read-only calls and reaches the same verdict; it never acts on the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_modelarts.api import ids
+from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
+from airflow_provider_modelarts.api.models import JobSnapshot
+from airflow_provider_modelarts.api.watch import Goal, Verdict, judge
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
+DEFAULT_POLL_INTERVAL = 30.0
+DEFAULT_MAX_POLL_FAILURES = 5
+
+
+def event_payload(
+    status: str,
+    message: str,
+    *,
+    job_family: str,
+    job_id: str,
+    version_id: str | None,
+    goal: str,
+    final_status: str | None,
+    polls: int,
+) -> dict[str, Any]:
+    """The one event shape: ``status`` is ``success``, ``error`` or ``timeout``."""
+    return {
+        "status": status,
+        "message": message,
+        "job_family": job_family,
+        "job_id": job_id,
+        "version_id": version_id,
+        "goal": goal,
+        "final_status": final_status,
+        "polls": polls,
+    }
+
+
+class ModelArtsJobTrigger(BaseTrigger):
+    """Polls a job until ``goal`` (``deleted`` or ``stopped``) is reached, the deadline passes, or
+    a non-transient error occurs, then fires exactly one event (see :func:`event_payload`).
+
+    :param job_family: ``training`` (v2), ``training_v1``, ``visualization`` or ``res``.
+    :param deadline: Absolute UNIX time after which a ``timeout`` event fires (``None``: never).
+    :param max_poll_failures: Consecutive polls that may fail transiently (after the client's own
+        retries) before the trigger gives up with an ``error`` event.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_family: str,
+        job_id: str,
+        goal: str,
+        version_id: str | None = None,
+        modelarts_conn_id: str = ModelArtsHook.default_conn_name,
+        region: str | None = None,
+        project_id: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        deadline: float | None = None,
+        max_poll_failures: int = DEFAULT_MAX_POLL_FAILURES,
+    ) -> None:
+        super().__init__()
+        family, job, version = ids.job_target(job_family, job_id, version_id)
+        self.job_family = family.value
+        self.job_id = job
+        self.version_id = version
+        self.goal = Goal(goal).value
+        self.modelarts_conn_id = modelarts_conn_id
+        self.region = region
+        self.project_id = project_id
+        if poll_interval <= 0:
+            raise ValueError("poll_interval: must be > 0")
+        if max_poll_failures < 1:
+            raise ValueError("max_poll_failures: must be at least 1")
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.max_poll_failures = max_poll_failures
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_family": self.job_family,
+                "job_id": self.job_id,
+                "goal": self.goal,
+                "version_id": self.version_id,
+                "modelarts_conn_id": self.modelarts_conn_id,
+                "region": self.region,
+                "project_id": self.project_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "max_poll_failures": self.max_poll_failures,
+            },
+        )
+
+    def describe(self) -> str:
+        version = f" version {self.version_id}" if self.version_id else ""
+        return f"{self.job_family} job {self.job_id}{version}"
+
+    def _event(self, status: str, message: str, final_status: str | None, polls: int) -> dict[str, Any]:
+        return event_payload(
+            status,
+            message,
+            job_family=self.job_family,
+            job_id=self.job_id,
+            version_id=self.version_id,
+            goal=self.goal,
+            final_status=final_status,
+            polls=polls,
+        )
+
+    def verdict_payload(self, verdict: Verdict, polls: int) -> dict[str, Any]:
+        """The event for a reached verdict (also used by operators that saw it without waiting)."""
+        if verdict.error:
+            return self._event("error", f"{self.describe()}: {verdict.error}", verdict.final_status, polls)
+        state = "is gone" if verdict.absent else f"has stopped ({verdict.final_status})"
+        return self._event("success", f"{self.describe()} {state}", verdict.final_status, polls)
+
+    async def _observe(self, hook: ModelArtsHook) -> JobSnapshot | None:
+        return await hook.aobserve(self.job_family, self.job_id, self.version_id)
+
+    async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
+        """Poll until the verdict, the deadline or a lasting error; return the event payload.
+
+        The one waiting loop of the provider: triggers run it in the triggerer, operators and
+        sensors that do not defer run it in a local event loop.
+        """
+        goal = Goal(self.goal)
+        polls = failures = 0
+        last_status: str | None = None
+        while True:
+            polls += 1
+            try:
+                verdict = judge(goal, await self._observe(hook))
+            except (ModelArtsError, ValueError) as exc:
+                failures += 1
+                if not is_transient(exc) or failures >= self.max_poll_failures:
+                    reason = f" ({failures} polls in a row failed)" if is_transient(exc) else ""
+                    return self._event("error", f"{self.describe()}: {exc}{reason}", last_status, polls)
+                self.log.warning("Polling %s failed, will try again: %s", self.describe(), exc)
+            else:
+                failures = 0
+                if verdict.done:
+                    return self.verdict_payload(verdict, polls)
+                last_status = verdict.final_status
+                self.log.info("%s is %s; waiting for it to be %s", self.describe(), last_status, self.goal)
+            if self.deadline is not None and time.time() + self.poll_interval > self.deadline:
+                message = (
+                    f"{self.describe()} was not {self.goal} before the deadline (last status {last_status})"
+                )
+                return self._event("timeout", message, last_status, polls)
+            await asyncio.sleep(self.poll_interval)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
+        yield TriggerEvent(await self.wait(hook))
+
+    async def on_kill(self) -> None:
+        """Deliberately nothing: this trigger only watches a teardown the task already requested.
+
+        Killing the wait must not undo or repeat the teardown, and there is nothing remote to
+        cancel; the stop or delete request, once accepted, completes on the service side.
+        """
+        self.log.info("Wait for %s cancelled by the user; the job itself is left as it is", self.describe())
