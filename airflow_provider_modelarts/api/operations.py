@@ -7,8 +7,9 @@ with each family's own rules: v2 ``offset`` is a page index, v1 ``page`` counts 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -78,6 +79,42 @@ def _request(
 ) -> ApiRequest:
     query = tuple((k, str(v)) for k, v in params if v is not None)
     return ApiRequest(service, method, ids.path(*segments), query, **kw)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk(Generic[M]):
+    """Every item of a paged list, and whether the walk is known to be complete.
+
+    ``complete`` holds when every page reported the same count and exactly that many distinct
+    items were seen: then no page shifted under a concurrent create or delete, and a job missing
+    from ``items`` is not in the list. Otherwise absence proves nothing.
+    """
+
+    items: list[M]
+    complete: bool
+    pages: int
+
+
+PageFetch = Callable[[int], Plan[tuple[list[M], int | None]]]
+
+
+def _walk(
+    fetch: PageFetch[M], *, first: int, size: int, max_pages: int, key: Callable[[M], str]
+) -> Plan[Walk[M]]:
+    items: list[M] = []
+    seen: set[str] = set()
+    counts: list[int | None] = []
+    for index in range(max_pages):
+        page, count = yield from fetch(first + index)
+        counts.append(count)
+        for item in page:
+            if key(item) not in seen:
+                seen.add(key(item))
+                items.append(item)
+        if len(page) < size or (count is not None and len(seen) >= count):
+            break
+    complete = counts[0] is not None and len(set(counts)) == 1 and len(seen) == counts[0]
+    return Walk(items, complete, len(counts))
 
 
 # ---- v2 training jobs -------------------------------------------------------------------------
@@ -179,7 +216,7 @@ def search_training_jobs(project_id: str, body: Mapping[str, Any]) -> Plan[Train
     return plan()
 
 
-def list_training_jobs(
+def walk_training_jobs(
     project_id: str,
     *,
     name: str | None = None,
@@ -189,28 +226,33 @@ def list_training_jobs(
     workspace_id: str | None = None,
     order: str = "desc",
     max_pages: int = DEFAULT_MAX_PAGES,
-) -> Plan[list[TrainingJob]]:
+) -> Plan[Walk[TrainingJob]]:
     ids.project_id(project_id)
     _order(order)
     _max_pages(max_pages)
 
+    def page(index: int) -> Plan[tuple[list[TrainingJob], int | None]]:
+        body = training_job_search_body(
+            page=index,
+            name=name,
+            phases=phases,
+            created_after_ms=created_after_ms,
+            created_before_ms=created_before_ms,
+            workspace_id=workspace_id,
+            order=order,
+        )
+        result = yield from search_training_jobs(project_id, body)
+        return result.items, result.count if result.count is not None else result.total
+
+    return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.id)
+
+
+def list_training_jobs(project_id: str, **filters: Any) -> Plan[list[TrainingJob]]:
+    """Every v2 job matching ``filters`` (see :func:`walk_training_jobs`)."""
+    walk = walk_training_jobs(project_id, **filters)
+
     def plan() -> Plan[list[TrainingJob]]:
-        found: list[TrainingJob] = []
-        for page in range(max_pages):
-            body = training_job_search_body(
-                page=page,
-                name=name,
-                phases=phases,
-                created_after_ms=created_after_ms,
-                created_before_ms=created_before_ms,
-                workspace_id=workspace_id,
-                order=order,
-            )
-            result = yield from search_training_jobs(project_id, body)
-            found.extend(result.items)
-            if len(result.items) < V2_PAGE_SIZE or (result.count is not None and len(found) >= result.count):
-                break
-        return found
+        return (yield from walk).items
 
     return plan()
 
@@ -248,7 +290,7 @@ def _check_search(search_content: str | None) -> None:
         raise ValueError("search_content: at most 64 characters")
 
 
-def list_training_jobs_v1(
+def walk_training_jobs_v1(
     project_id: str,
     *,
     search_content: str | None = None,
@@ -258,35 +300,59 @@ def list_training_jobs_v1(
     workspace_id: str | None = None,
     per_page: int = V1_PAGE_SIZE,
     max_pages: int = DEFAULT_MAX_PAGES,
-) -> Plan[list[TrainingJobV1]]:
-    segments = _v1(project_id, "training-jobs")
+) -> Plan[Walk[TrainingJobV1]]:
+    return _walk_v1(
+        TrainingJobV1Page, "v1 training job list", _v1(project_id, "training-jobs"),
+        search_content=search_content, status=status, sort_by=sort_by, order=order,
+        workspace_id=workspace_id, per_page=per_page, max_pages=max_pages,
+    )  # fmt: skip
+
+
+def list_training_jobs_v1(project_id: str, **filters: Any) -> Plan[list[TrainingJobV1]]:
+    """Every v1 training job matching ``filters`` (see :func:`walk_training_jobs_v1`)."""
+    walk = walk_training_jobs_v1(project_id, **filters)
+
+    def plan() -> Plan[list[TrainingJobV1]]:
+        return (yield from walk).items
+
+    return plan()
+
+
+def _walk_v1(
+    page_model: type[TrainingJobV1Page] | type[VisualizationJobPage],
+    what: str,
+    segments: list[str],
+    *,
+    search_content: str | None,
+    status: int | None,
+    sort_by: str | None,
+    order: str | None,
+    workspace_id: str | None,
+    per_page: int,
+    max_pages: int,
+) -> Plan[Walk[Any]]:
+    """The v1 list walk shared by training and visualization jobs: ``page`` counts from 1."""
     _check_search(search_content)
     _order(order)
     _max_pages(max_pages)
     if not 1 <= per_page <= 1000:
         raise ValueError("per_page: must be 1-1000")
 
-    def plan() -> Plan[list[TrainingJobV1]]:
-        found: list[TrainingJobV1] = []
-        for page in range(1, max_pages + 1):
-            params = _v1_list_params(
-                page,
-                per_page,
-                search_content=search_content,
-                status=status,
-                sort_by=sort_by,
-                order=order,
-                workspace_id=workspace_id,
-            )
-            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
-            result = _parse(TrainingJobV1Page, response.data, response, "v1 training job list")
-            found.extend(result.jobs)
-            total = result.job_total_count
-            if len(result.jobs) < per_page or (total is not None and len(found) >= total):
-                break
-        return found
+    def page(index: int) -> Plan[tuple[list[Any], int | None]]:
+        params = _v1_list_params(
+            index,
+            per_page,
+            search_content=search_content,
+            status=status,
+            sort_by=sort_by,
+            order=order,
+            workspace_id=workspace_id,
+        )
+        response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+        result = _parse(page_model, response.data, response, what)
+        return list(result.jobs), result.job_total_count
 
-    return plan()
+    return _walk(page, first=1, size=per_page, max_pages=max_pages, key=lambda job: job.job_id)
 
 
 def delete_training_job_v1(project_id: str, job_id: str | int) -> Plan[None]:
@@ -305,18 +371,19 @@ def list_training_job_versions(
     segments = _v1(project_id, "training-jobs", job, "versions")
     _max_pages(max_pages)
 
+    def page(index: int) -> Plan[tuple[list[TrainingJobVersion], int | None]]:
+        params = [("per_page", per_page), ("page", index)]
+        response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+        result = _parse(TrainingJobVersionPage, response.data, response, "v1 version list")
+        versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
+        return versions, result.version_count
+
+    walk: Plan[Walk[TrainingJobVersion]] = _walk(
+        page, first=1, size=per_page, max_pages=max_pages, key=lambda v: v.version_id
+    )
+
     def plan() -> Plan[list[TrainingJobVersion]]:
-        found: list[TrainingJobVersion] = []
-        for page in range(1, max_pages + 1):
-            params = [("per_page", per_page), ("page", page)]
-            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
-            result = _parse(TrainingJobVersionPage, response.data, response, "v1 version list")
-            versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
-            found.extend(versions)
-            total = result.version_count
-            if len(result.versions) < per_page or (total is not None and len(found) >= total):
-                break
-        return found
+        return (yield from walk).items
 
     return plan()
 
@@ -369,7 +436,7 @@ def delete_training_job_version(project_id: str, job_id: str | int, version_id: 
 # ---- v1 visualization jobs --------------------------------------------------------------------
 
 
-def list_visualization_jobs(
+def walk_visualization_jobs(
     project_id: str,
     *,
     search_content: str | None = None,
@@ -379,33 +446,20 @@ def list_visualization_jobs(
     workspace_id: str | None = None,
     per_page: int = V1_PAGE_SIZE,
     max_pages: int = DEFAULT_MAX_PAGES,
-) -> Plan[list[VisualizationJob]]:
-    segments = _v1(project_id, "visualization-jobs")
-    _check_search(search_content)
-    _order(order)
-    _max_pages(max_pages)
-    if not 1 <= per_page <= 1000:
-        raise ValueError("per_page: must be 1-1000")
+) -> Plan[Walk[VisualizationJob]]:
+    return _walk_v1(
+        VisualizationJobPage, "visualization job list", _v1(project_id, "visualization-jobs"),
+        search_content=search_content, status=status, sort_by=sort_by, order=order,
+        workspace_id=workspace_id, per_page=per_page, max_pages=max_pages,
+    )  # fmt: skip
+
+
+def list_visualization_jobs(project_id: str, **filters: Any) -> Plan[list[VisualizationJob]]:
+    """Every visualization job matching ``filters`` (see :func:`walk_visualization_jobs`)."""
+    walk = walk_visualization_jobs(project_id, **filters)
 
     def plan() -> Plan[list[VisualizationJob]]:
-        found: list[VisualizationJob] = []
-        for page in range(1, max_pages + 1):
-            params = _v1_list_params(
-                page,
-                per_page,
-                search_content=search_content,
-                status=status,
-                sort_by=sort_by,
-                order=order,
-                workspace_id=workspace_id,
-            )
-            response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
-            result = _parse(VisualizationJobPage, response.data, response, "visualization job list")
-            found.extend(result.jobs)
-            total = result.job_total_count
-            if len(result.jobs) < per_page or (total is not None and len(found) >= total):
-                break
-        return found
+        return (yield from walk).items
 
     return plan()
 
@@ -521,24 +575,25 @@ def list_res_jobs(
     res_job_type(job_type)
     _max_pages(max_pages)
 
+    def page(index: int) -> Plan[tuple[list[ResJob], int | None]]:
+        params: list[tuple[str, object]] = [
+            ("type", job_type),
+            ("current-page", index),
+            ("page-size", page_size),
+            ("job-name", job_name),
+            ("job-status", job_status),
+            ("workspace_id", workspace_id),
+        ]
+        response = yield _request(Service.RES, "GET", *segments, params=params)
+        result = _parse(ResJobPage, response.data, response, "RES job list")
+        return result.jobs, result.total_items
+
+    walk: Plan[Walk[ResJob]] = _walk(
+        page, first=1, size=page_size, max_pages=max_pages, key=lambda job: job.job_id
+    )
+
     def plan() -> Plan[list[ResJob]]:
-        found: list[ResJob] = []
-        for page in range(1, max_pages + 1):
-            params: list[tuple[str, object]] = [
-                ("type", job_type),
-                ("current-page", page),
-                ("page-size", page_size),
-                ("job-name", job_name),
-                ("job-status", job_status),
-                ("workspace_id", workspace_id),
-            ]
-            response = yield _request(Service.RES, "GET", *segments, params=params)
-            result = _parse(ResJobPage, response.data, response, "RES job list")
-            found.extend(result.jobs)
-            total = result.total_items
-            if len(result.jobs) < page_size or (total is not None and len(found) >= total):
-                break
-        return found
+        return (yield from walk).items
 
     return plan()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -26,6 +27,8 @@ from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.auth.secrets import amask, mask
 
 T = TypeVar("T")
+CONFIG_CACHE_SECONDS = 30.0
+_RECENT_CONFIGS: dict[tuple[str, str | None, str | None], tuple[float, ConnectionConfig]] = {}
 
 # Ids are checked against a syntactically valid project before the real project id is looked up,
 # so a bad id fails before any request, including the IAM look-up.
@@ -81,6 +84,11 @@ class ModelArtsHook(BaseHook):
 
     # ---- connection ----------------------------------------------------------------------------
 
+    @staticmethod
+    def forget_cached_connections() -> None:
+        """Drop the process-wide cache of parsed connections (after changing a connection)."""
+        _RECENT_CONFIGS.clear()
+
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Connection form labels for Airflow 3.1 (3.2+ reads them from the provider info)."""
@@ -125,8 +133,17 @@ class ModelArtsHook(BaseHook):
         return self._config
 
     async def aget_config(self) -> ConnectionConfig:
-        """Async twin of :meth:`get_config` for triggers: never blocks the event loop."""
+        """Async twin of :meth:`get_config` for triggers: never blocks the event loop.
+
+        Parsed connections are shared by all hooks of the process for a short while, so a
+        triggerer starting a thousand waits on one connection looks it up once, not a thousand times.
+        """
         if self._config is None:
+            key = (self.modelarts_conn_id, self.region, self.project_id)
+            cached = _RECENT_CONFIGS.get(key)
+            if cached is not None and time.monotonic() - cached[0] < CONFIG_CACHE_SECONDS:
+                self._config = cached[1]
+                return self._config
             from airflow.providers.common.compat.connection import (
                 get_async_connection,
                 get_async_extra_dejson,
@@ -137,6 +154,7 @@ class ModelArtsHook(BaseHook):
             for secret in config.secrets():
                 await amask(secret)
             self._config = config
+            _RECENT_CONFIGS[key] = (time.monotonic(), config)
         return self._config
 
     @property
@@ -351,6 +369,13 @@ class ModelArtsHook(BaseHook):
         self, job_type: str, *, project_id: str | None = None, **filters: Any
     ) -> list[ResJob]:
         return await self._arun(ops.list_res_jobs, project_id, job_type, **filters)
+
+    async def aresolve_project_id(self) -> str:
+        """The project id in effect (override, connection, or looked up once per session)."""
+        config = await self.aget_config()
+        if self.project_id or config.project_id:
+            return ids.project_id(self.project_id or config.project_id)
+        return await (await self.asession()).aproject_id()
 
     # ---- waiting -------------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.models import JobSnapshot
+from airflow_provider_modelarts.api.shared_watch import SHAREABLE, shared_watch
+from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import Goal, Verdict, judge
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
@@ -131,6 +133,11 @@ class ModelArtsJobTrigger(BaseTrigger):
         return self._event("success", f"{self.describe()} {state}", verdict.final_status, polls)
 
     async def _observe(self, hook: ModelArtsHook) -> JobSnapshot | None:
+        family = JobFamily(self.job_family)
+        if self.version_id is None and family in SHAREABLE:
+            # Waits on one project and family share one list walk per round (see SharedWatch).
+            watch = shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
+            return await watch.observe(self.job_id, Goal(self.goal))
         return await hook.aobserve(self.job_family, self.job_id, self.version_id)
 
     async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:

@@ -1,0 +1,187 @@
+"""Many waits, one list walk: shared polling for jobs of one connection, project and family.
+
+A triggerer may hold a thousand waits on jobs of the same project. Instead of one detail request
+per job per interval, :class:`SharedWatch` gathers the observations requested at about the same
+time into a round, walks the family's list endpoint once, and asks the detail endpoint only about
+jobs that look gone (absent from the walk) or changed (a status other than last seen). When asking
+each job directly is cheaper than a walk (few waiters, a large project), it does that instead.
+
+Correctness does not depend on the walk: absence from a page that shifted under a concurrent
+delete only triggers a detail request, and only a documented not-found answer there means gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_modelarts.api import operations as ops
+from airflow_provider_modelarts.api import watch
+from airflow_provider_modelarts.api.exchange import Plan
+from airflow_provider_modelarts.api.models import JobSnapshot
+from airflow_provider_modelarts.api.session import ModelArtsSession
+from airflow_provider_modelarts.api.statuses import JobFamily
+
+BATCH_WINDOW = 0.05  # seconds: callers that poll within this window share a round
+DETAIL_CONCURRENCY = 16
+SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISUALIZATION})
+V1_WALK_PAGE = 1000
+
+
+def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[Any]]:
+    if family is JobFamily.TRAINING:
+        return ops.walk_training_jobs(project_id)
+    if family is JobFamily.TRAINING_V1:
+        return ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE)
+    return ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE)
+
+
+@dataclass
+class WatchStats:
+    rounds: int = 0
+    walks: int = 0
+    walk_pages: int = 0
+    details: int = 0
+    observations: int = 0
+    incomplete_walks: int = 0
+
+
+@dataclass
+class _Request:
+    goal: watch.Goal
+    future: asyncio.Future[JobSnapshot | None] = field(repr=False)
+
+
+class SharedWatch:
+    """Answers ``observe`` calls for one (session, project, family) in shared rounds."""
+
+    def __init__(self, session: ModelArtsSession, project_id: str, family: JobFamily) -> None:
+        if family not in SHAREABLE:
+            raise ValueError(f"job_family: {family.value} jobs are watched one by one")
+        self.session = session
+        self.project_id = project_id
+        self.family = family
+        self.stats = WatchStats()
+        self._pending: dict[str, list[_Request]] = {}
+        self._round: asyncio.Task[None] | None = None
+        self._last_status: dict[str, Any] = {}
+        self._walk_pages = 1
+
+    async def observe(self, job_id: str, goal: watch.Goal) -> JobSnapshot | None:
+        """The job's state as of the next round (``None``: the service says it does not exist)."""
+        loop = asyncio.get_running_loop()
+        request = _Request(goal, loop.create_future())
+        self._pending.setdefault(job_id, []).append(request)
+        if self._round is None or self._round.done():
+            self._round = loop.create_task(self._run_round())
+        try:
+            return await request.future
+        finally:
+            waiting = self._pending.get(job_id)
+            if waiting and request in waiting:
+                waiting.remove(request)  # cancelled before its round: it costs nothing any more
+                if not waiting:
+                    del self._pending[job_id]
+
+    async def _run_round(self) -> None:
+        await asyncio.sleep(BATCH_WINDOW)
+        batch, self._pending = self._pending, {}
+        batch = {job: [r for r in reqs if not r.future.done()] for job, reqs in batch.items()}
+        batch = {job: reqs for job, reqs in batch.items() if reqs}
+        if not batch:
+            return
+        self.stats.rounds += 1
+        try:
+            results = await self._answer(batch)
+        except Exception as exc:
+            results = dict.fromkeys(batch, exc)
+        for job_id, requests in batch.items():
+            snapshot = results[job_id]
+            if isinstance(snapshot, BaseException):
+                for request in requests:
+                    if not request.future.done():
+                        request.future.set_exception(snapshot)
+                continue
+            self._remember(job_id, snapshot)
+            for request in requests:
+                if not request.future.done():
+                    self.stats.observations += 1
+                    request.future.set_result(snapshot)
+        if self._pending:  # callers that arrived while this round was answering
+            self._round = asyncio.get_running_loop().create_task(self._run_round())
+
+    def _remember(self, job_id: str, snapshot: JobSnapshot | None) -> None:
+        if snapshot is None:
+            self._last_status.pop(job_id, None)
+        else:
+            self._last_status[job_id] = snapshot.status
+
+    def _needs_confirmation(
+        self, job_id: str, listed: JobSnapshot | None, complete: bool, goals: set[watch.Goal]
+    ) -> bool:
+        if listed is None:
+            # Absent from a complete walk: the list itself says the job is gone. Absent from an
+            # incomplete one (a page shifted under a concurrent delete): ask the job directly.
+            return not complete
+        if job_id in self._last_status:
+            return bool(listed.status != self._last_status[job_id])
+        # First sight: a finished job would end a stop wait at once; let the detail say so.
+        return watch.Goal.STOPPED in goals and listed.is_terminal
+
+    async def _answer(
+        self, batch: dict[str, list[_Request]]
+    ) -> dict[str, JobSnapshot | BaseException | None]:
+        """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
+        if len(batch) <= self._walk_pages:
+            return await self._details(list(batch))
+        walk = await self.session.arun(_walk_plan(self.project_id, self.family))
+        self.stats.walks += 1
+        self.stats.walk_pages += walk.pages
+        self.stats.incomplete_walks += not walk.complete
+        self._walk_pages = walk.pages
+        listed = {snapshot.job_id: snapshot for snapshot in (item.snapshot() for item in walk.items)}
+        confirm = [
+            job
+            for job, requests in batch.items()
+            if self._needs_confirmation(job, listed.get(job), walk.complete, {r.goal for r in requests})
+        ]
+        results: dict[str, JobSnapshot | BaseException | None] = {job: listed.get(job) for job in batch}
+        results.update(await self._details(confirm))
+        return results
+
+    async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
+        limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+        async def one(job_id: str) -> JobSnapshot | None:
+            async with limit:
+                self.stats.details += 1
+                return await self.session.arun(watch.observe(self.project_id, self.family, job_id))
+
+        answers = await asyncio.gather(*(one(job) for job in job_ids), return_exceptions=True)
+        return dict(zip(job_ids, answers, strict=True))
+
+
+_WATCHES: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[int, str, JobFamily], SharedWatch]
+] = weakref.WeakKeyDictionary()
+
+
+def shared_watch(session: ModelArtsSession, project_id: str, family: JobFamily) -> SharedWatch:
+    """The watch of this event loop for (session, project, family)."""
+    loop = asyncio.get_running_loop()
+    watches = _WATCHES.setdefault(loop, {})
+    key = (id(session), project_id, family)
+    found = watches.get(key)
+    if found is None or found.session is not session:
+        found = watches[key] = SharedWatch(session, project_id, family)
+    return found
+
+
+def all_watches() -> list[SharedWatch]:
+    """Every watch of the running loop (for tests and benchmarks)."""
+    return list(_WATCHES.get(asyncio.get_running_loop(), {}).values())
+
+
+__all__: list[str] = ["SHAREABLE", "SharedWatch", "WatchStats", "all_watches", "shared_watch"]
