@@ -493,3 +493,18 @@ def _leaves(value: object) -> list[object]:
     if isinstance(value, Mapping):
         return [leaf for item in value.values() for leaf in _leaves(item)]
     return [value]
+
+
+from airflow_provider_modelarts.operators.cleanup import ModelArtsCleanupJobsOperator  # noqa: E402
+
+__all__ = [
+    "ModelArtsCleanupJobsOperator",
+    "ModelArtsDeleteTrainingJobOperator",
+    "ModelArtsDeleteTrainingJobV1Operator",
+    "ModelArtsDeleteTrainingJobVersionOperator",
+    "ModelArtsDeleteVisualizationJobOperator",
+    "ModelArtsStopTrainingJobVersionOperator",
+    "ModelArtsStopVisualizationJobOperator",
+    "ModelArtsTerminateTrainingJobOperator",
+    "RESDeleteJobOperator",
+]

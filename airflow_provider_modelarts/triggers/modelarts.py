@@ -51,6 +51,16 @@ def event_payload(
     }
 
 
+async def _observe_job(
+    hook: ModelArtsHook, family: JobFamily, job_id: str, version_id: str | None, goal: Goal
+) -> JobSnapshot | None:
+    """One observation; waits on one project and family share a list walk per round (SharedWatch)."""
+    if version_id is None and family in SHAREABLE:
+        watch = shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
+        return await watch.observe(job_id, goal)
+    return await hook.aobserve(family, job_id, version_id)
+
+
 class ModelArtsJobTrigger(BaseTrigger):
     """Polls a job until ``goal`` (``deleted`` or ``stopped``) is reached, the deadline passes, or
     a non-transient error occurs, then fires exactly one event (see :func:`event_payload`).
@@ -133,12 +143,9 @@ class ModelArtsJobTrigger(BaseTrigger):
         return self._event("success", f"{self.describe()} {state}", verdict.final_status, polls)
 
     async def _observe(self, hook: ModelArtsHook) -> JobSnapshot | None:
-        family = JobFamily(self.job_family)
-        if self.version_id is None and family in SHAREABLE:
-            # Waits on one project and family share one list walk per round (see SharedWatch).
-            watch = shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
-            return await watch.observe(self.job_id, Goal(self.goal))
-        return await hook.aobserve(self.job_family, self.job_id, self.version_id)
+        return await _observe_job(
+            hook, JobFamily(self.job_family), self.job_id, self.version_id, Goal(self.goal)
+        )
 
     async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
         """Poll until the verdict, the deadline or a lasting error; return the event payload.
@@ -183,3 +190,120 @@ class ModelArtsJobTrigger(BaseTrigger):
         cancel; the stop or delete request, once accepted, completes on the service side.
         """
         self.log.info("Wait for %s cancelled by the user; the job itself is left as it is", self.describe())
+
+
+class ModelArtsJobsTrigger(BaseTrigger):
+    """Waits until every job in ``job_ids`` (one family) reaches ``goal``; one event at the end.
+
+    All jobs are observed in shared rounds (one list walk answers them all, see ``SharedWatch``).
+    The event lists the jobs still waiting at the deadline and the jobs that ended in error.
+
+    :param first_check_delay: Seconds before the first check: right after a mass delete every job
+        is still listed, so checking at once would only cost a full list walk.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_family: str,
+        job_ids: list[str],
+        goal: str,
+        modelarts_conn_id: str = ModelArtsHook.default_conn_name,
+        region: str | None = None,
+        project_id: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        deadline: float | None = None,
+        max_poll_failures: int = DEFAULT_MAX_POLL_FAILURES,
+        first_check_delay: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.job_family = ids.job_family(job_family).value
+        self.job_ids = [ids.job_target(self.job_family, job)[1] for job in job_ids]
+        self.goal = Goal(goal).value
+        self.modelarts_conn_id = modelarts_conn_id
+        self.region = region
+        self.project_id = project_id
+        if poll_interval <= 0 or max_poll_failures < 1 or first_check_delay < 0:
+            raise ValueError(
+                "poll_interval > 0, max_poll_failures >= 1 and first_check_delay >= 0 are required"
+            )
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.max_poll_failures = max_poll_failures
+        self.first_check_delay = float(first_check_delay)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_family": self.job_family,
+                "job_ids": list(self.job_ids),
+                "goal": self.goal,
+                "modelarts_conn_id": self.modelarts_conn_id,
+                "region": self.region,
+                "project_id": self.project_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "max_poll_failures": self.max_poll_failures,
+                "first_check_delay": self.first_check_delay,
+            },
+        )
+
+    async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
+        """Poll all jobs until each is settled or the deadline passes; return the event payload."""
+        family, goal = JobFamily(self.job_family), Goal(self.goal)
+        remaining = dict.fromkeys(self.job_ids, 0)  # job id -> consecutive failed polls
+        errors: dict[str, str] = {}
+        total, polls = len(remaining), 0
+        if self.first_check_delay:
+            await asyncio.sleep(self.first_check_delay)
+        while remaining:
+            polls += 1
+            jobs = list(remaining)
+            answers = await asyncio.gather(
+                *(_observe_job(hook, family, job, None, goal) for job in jobs), return_exceptions=True
+            )
+            for job, answer in zip(jobs, answers, strict=True):
+                if isinstance(answer, BaseException):
+                    if not isinstance(answer, ModelArtsError | ValueError):
+                        raise answer
+                    remaining[job] += 1
+                    if not is_transient(answer) or remaining[job] >= self.max_poll_failures:
+                        errors[job] = str(answer)
+                        del remaining[job]
+                    continue
+                remaining[job] = 0
+                verdict = judge(goal, answer)
+                if verdict.done:
+                    del remaining[job]
+                    if verdict.error:
+                        errors[job] = verdict.error
+            settled = total - len(remaining)
+            self.log.info(
+                "%s of %s %s job(s) %s (%s left)", settled, total, self.job_family, self.goal, len(remaining)
+            )
+            if remaining and self.deadline is not None and time.time() + self.poll_interval > self.deadline:
+                break
+            if remaining:
+                await asyncio.sleep(self.poll_interval)
+        status = "timeout" if remaining else ("error" if errors else "success")
+        reached = total - len(remaining) - len(errors)
+        return {
+            "status": status,
+            "message": f"{reached} of {total} {self.job_family} job(s) {self.goal}; "
+            f"{len(remaining)} still waiting, {len(errors)} in error",
+            "job_family": self.job_family,
+            "goal": self.goal,
+            "total": total,
+            "remaining": sorted(remaining),
+            "errors": [{"job_id": job, "reason": reason} for job, reason in sorted(errors.items())],
+            "polls": polls,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
+        yield TriggerEvent(await self.wait(hook))
+
+    async def on_kill(self) -> None:
+        """Nothing to undo: the deletions were requested by the task; this only watches them."""
+        self.log.info("Wait for %s %s job(s) cancelled by the user", len(self.job_ids), self.job_family)
