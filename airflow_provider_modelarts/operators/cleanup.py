@@ -390,7 +390,8 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
 
     def _finish(self, report: dict[str, Any]) -> dict[str, Any]:
         self.log.info(
-            "Cleanup of %s jobs%s: %s listed, %s selected, %s deleted, %s confirmed gone, %s skipped, %s failed",
+            "Cleanup of %s jobs%s: %s listed, %s selected, %s deleted, %s confirmed gone, %s skipped, "
+            "%s failed",
             report["job_family"],
             " (dry run)" if report["dry_run"] else "",
             report["listed"],
