@@ -202,15 +202,15 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
         return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
     user = ctx.config.user_id
 
-    def text(job: V2Job, phase: V2Phase) -> str:
-        return {
-            "name": job.name,
-            "phase": phase.value,
-            "kind": job.kind,
-            "user_id": user,
-            "algorithm_name": str(job.algorithm.get("name", "")),
-            "runtime_type": "",
-        }.get(key, "")
+    getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
+        "name": lambda job, _phase: job.name,
+        "phase": lambda _job, phase: phase.value,
+        "kind": lambda job, _phase: job.kind,
+        "user_id": lambda _job, _phase: user,
+        "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
+        "runtime_type": lambda _job, _phase: "",
+    }
+    text = getters[key]  # key is one of FILTER_KEYS
 
     if operator == "between":
         if key != "create_time" or len(values) != 2 or not all(v.isdigit() for v in values):
@@ -258,16 +258,20 @@ def search(ctx: Context, request: Request) -> Response:
         if isinstance(made, Response):
             return made
         predicates.append(made)
+    needs_phase = any(isinstance(item, dict) and item.get("key") == "phase" for item in raw_filters)
     with ctx.store.locked() as now:
         store = ctx.store
         jobs = store.v2_all(now)
         total = len(jobs)
-        if predicates or sort_by == "phase":
-            phased = [(job, store.v2_phase(job, now)) for job in jobs]
-            jobs = [job for job, phase in phased if all(p(job, phase) for p in predicates)]
-            phases = {job.id: phase for job, phase in phased}
-        else:
-            phases = {}
+        phases: dict[str, V2Phase] = {}
+        if predicates:
+            if needs_phase:
+                phases = {job.id: store.v2_phase(job, now) for job in jobs}
+                jobs = [job for job in jobs if all(p(job, phases[job.id]) for p in predicates)]
+            else:  # no phase needed: skip computing it for every job
+                jobs = [job for job in jobs if all(p(job, V2Phase.RUNNING) for p in predicates)]
+        if sort_by == "phase" and not phases:
+            phases = {job.id: store.v2_phase(job, now) for job in jobs}
         reverse = order == "desc"
         jobs.sort(key=_sort_key(store, sort_by, phases, now), reverse=reverse)
         page = jobs[offset * limit : (offset + 1) * limit]

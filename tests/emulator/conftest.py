@@ -17,7 +17,9 @@ def server_clock(server: EmulatorServer):  # type: ignore[no-untyped-def]
 def aksk(server: EmulatorServer, *, temporary: bool = False, secret: str | None = None) -> AkSkAuth:
     c = server.credentials
     if temporary:
-        return AkSkAuth(c.temp_access_key, secret or c.temp_secret_key, c.security_token, clock=server_clock(server))
+        return AkSkAuth(
+            c.temp_access_key, secret or c.temp_secret_key, c.security_token, clock=server_clock(server)
+        )
     return AkSkAuth(c.access_key, secret or c.secret_key, clock=server_clock(server))
 
 

@@ -134,7 +134,9 @@ def _token(emu: EmulatorServer, raw: httpx.Client, scope: dict[str, object] | No
         "auth": {
             "identity": {
                 "methods": ["password"],
-                "password": {"user": {"name": c.iam_user, "password": c.iam_password, "domain": {"name": c.iam_domain}}},
+                "password": {
+                    "user": {"name": c.iam_user, "password": c.iam_password, "domain": {"name": c.iam_domain}}
+                },
             },
             "scope": scope or {"project": {"name": c.region}},
         }

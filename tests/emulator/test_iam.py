@@ -21,7 +21,9 @@ def test_issue_token(emu: EmulatorServer, raw: httpx.Client) -> None:
     assert response.status_code == 201 and response.headers["x-subject-token"]
     token = response.json()["token"]
     assert token["project"]["id"] == emu.credentials.project_id
-    assert token["project"]["name"] == "cn-north-4" and token["project"]["domain"]["name"] == "emulator-domain"
+    assert (
+        token["project"]["name"] == "cn-north-4" and token["project"]["domain"]["name"] == "emulator-domain"
+    )
     assert token["expires_at"].endswith("Z") and token["issued_at"] < token["expires_at"]
     assert token["user"]["name"] == "emulator-user"
 
@@ -31,7 +33,10 @@ def test_wrong_password_and_bad_body(emu: EmulatorServer, raw: httpx.Client) -> 
     assert wrong.status_code == 401
     assert wrong.json()["error"]["code"] == 401 and wrong.json()["error"]["title"] == "Unauthorized"
     assert raw.post("/v3/auth/tokens", json={"auth": {}}).status_code == 400
-    assert raw.post("/v3/auth/tokens", content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        raw.post("/v3/auth/tokens", content=b"{", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
     other = raw.post("/v3/auth/tokens", json=_body(emu, scope={"project": {"id": "other"}}))
     assert other.status_code == 401
 

@@ -37,7 +37,11 @@ def test_list_needs_all_three(client: httpx.Client, p: str, missing: str) -> Non
 def test_unknown_job(client: httpx.Client, p: str) -> None:
     response = client.get(f"/v1/{p}/jobs/nope")
     assert response.status_code == 404
-    assert response.json() == {"is_success": False, "error_code": "RES.1002", "error_msg": "The job does not exist."}
+    assert response.json() == {
+        "is_success": False,
+        "error_code": "RES.1002",
+        "error_msg": "The job does not exist.",
+    }
 
 
 def test_del_job_async(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
@@ -76,5 +80,7 @@ def test_del_job_without_platform_for_ranking(emu: EmulatorServer, client: httpx
 
 
 def test_del_job_invalid_json(client: httpx.Client, p: str) -> None:
-    response = client.request("DELETE", f"/v1/{p}/del-job", content=b"[", headers={"Content-Type": "application/json"})
+    response = client.request(
+        "DELETE", f"/v1/{p}/del-job", content=b"[", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400 and response.json()["error_code"] == "RES.1001"

@@ -52,7 +52,9 @@ def test_failure_status_is_configurable(emu: EmulatorServer, client: httpx.Clien
     job = _create(client, p)
     emu.advance(5)
     stop = client.post(f"/v1/{p}/training-jobs/{job['job_id']}/versions/{job['version_id']}/stop")
-    assert stop.status_code == 200 and stop.json()["error_message"] == "This job can't be stop. job status: 10"
+    assert (
+        stop.status_code == 200 and stop.json()["error_message"] == "This job can't be stop. job status: 10"
+    )
 
 
 def test_list_params_and_answer(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
@@ -74,7 +76,8 @@ def test_list_params_and_answer(emu: EmulatorServer, client: httpx.Client, p: st
 
 
 @pytest.mark.parametrize(
-    "params", [{"per_page": 0}, {"per_page": 1001}, {"page": 0}, {"page": 65536}, {"sortBy": "x"}, {"order": "up"}]
+    "params",
+    [{"per_page": 0}, {"per_page": 1001}, {"page": 0}, {"page": 65536}, {"sortBy": "x"}, {"order": "up"}],
 )
 def test_list_refuses_bad_params(client: httpx.Client, p: str, params: dict) -> None:  # type: ignore[type-arg]
     response = client.get(f"/v1/{p}/training-jobs", params=params)

@@ -64,7 +64,9 @@ def test_terminate_then_terminated(emu: EmulatorServer, client: httpx.Client, p:
     assert again.status_code == 409 and again.json()["error_code"] == "ModelArts.2796"
 
 
-def test_terminate_refused_on_completed_and_bad_action(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
+def test_terminate_refused_on_completed_and_bad_action(
+    emu: EmulatorServer, client: httpx.Client, p: str
+) -> None:
     job_id = _create(client, p)["metadata"]["id"]
     bad = client.post(f"/v2/{p}/training-jobs/{job_id}/actions", json={"action_type": "restart"})
     assert bad.status_code == 400 and bad.json()["error_code"] == "ModelArts.2812"
@@ -82,7 +84,10 @@ def test_delete_is_asynchronous(emu: EmulatorServer, client: httpx.Client, p: st
     emu.advance(0.31)
     gone = client.get(f"/v2/{p}/training-jobs/{job_id}")
     assert gone.status_code == 400
-    assert gone.json() == {"error_code": "ModelArts.2775", "error_msg": f"Training job (ID: {job_id}) not found."}
+    assert gone.json() == {
+        "error_code": "ModelArts.2775",
+        "error_msg": f"Training job (ID: {job_id}) not found.",
+    }
     assert client.post(f"/v2/{p}/training-job-searches", json={}).json()["count"] == 0
     assert client.delete(f"/v2/{p}/training-jobs/{job_id}").status_code == 400
 
@@ -112,7 +117,13 @@ def test_batch_delete(emu: EmulatorServer, client: httpx.Client, p: str) -> None
 def test_search_pages_by_index(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
     emu.seed("training", 120, name="seeded")
     page = client.post(f"/v2/{p}/training-job-searches", json={"offset": 2, "limit": 50}).json()
-    assert (page["total"], page["count"], page["offset"], page["limit"], len(page["items"])) == (120, 120, 2, 50, 20)
+    assert (page["total"], page["count"], page["offset"], page["limit"], len(page["items"])) == (
+        120,
+        120,
+        2,
+        50,
+        20,
+    )
     for key in ("sort_by", "order", "group_by", "workspace_id", "ai_project"):
         assert key in page
     first = client.post(f"/v2/{p}/training-job-searches", json={"offset": 0, "limit": 50}).json()["items"]
@@ -123,6 +134,7 @@ def test_search_pages_by_index(emu: EmulatorServer, client: httpx.Client, p: str
 def test_search_filters(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
     emu.seed("training", 3, name="alpha", status="Running")
     emu.seed("training", 2, name="beta", status="Completed", age_seconds=3600)
+
     def search(*filters: dict) -> dict:  # type: ignore[type-arg]
         response = client.post(f"/v2/{p}/training-job-searches", json={"filters": list(filters), "limit": 50})
         assert response.status_code == 200
@@ -132,7 +144,9 @@ def test_search_filters(emu: EmulatorServer, client: httpx.Client, p: str) -> No
     assert search({"key": "phase", "operator": "in", "value": ["Completed"]})["count"] == 2
     assert search({"key": "phase", "operator": "not", "value": ["Completed"]})["count"] == 3
     now_ms = int(emu.clock.now() * 1000)
-    recent = search({"key": "create_time", "operator": "between", "value": [str(now_ms - 60_000), str(now_ms)]})
+    recent = search(
+        {"key": "create_time", "operator": "between", "value": [str(now_ms - 60_000), str(now_ms)]}
+    )
     assert recent["count"] == 3 and recent["total"] == 5
 
 

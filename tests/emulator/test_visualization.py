@@ -6,7 +6,9 @@ from airflow_provider_modelarts.emulator import EmulatorServer
 
 
 def _create(client: httpx.Client, p: str, name: str = "vis") -> dict:  # type: ignore[type-arg]
-    response = client.post(f"/v1/{p}/visualization-jobs", json={"job_name": name, "train_url": "/bucket/out/"})
+    response = client.post(
+        f"/v1/{p}/visualization-jobs", json={"job_name": name, "train_url": "/bucket/out/"}
+    )
     assert response.status_code == 200 and response.json()["is_success"] is True
     return response.json()  # type: ignore[no-any-return]
 
@@ -15,7 +17,9 @@ def test_detail_has_no_is_success(emu: EmulatorServer, client: httpx.Client, p: 
     job = _create(client, p)
     detail = client.get(f"/v1/{p}/visualization-jobs/{job['job_id']}").json()
     assert "is_success" not in detail and detail["status"] == 7 and detail["train_url"] == "/bucket/out/"
-    assert {"job_id", "job_name", "job_desc", "create_time", "duration", "service_url", "resource_id"} <= set(detail)
+    assert {"job_id", "job_name", "job_desc", "create_time", "duration", "service_url", "resource_id"} <= set(
+        detail
+    )
     emu.advance(100)
     assert client.get(f"/v1/{p}/visualization-jobs/{job['job_id']}").json()["status"] == 8
 
@@ -25,7 +29,9 @@ def test_stop_only_while_running_and_delete_refused_while_killing(
 ) -> None:
     job = _create(client, p)
     early = client.post(f"/v1/{p}/visualization-jobs/{job['job_id']}/stop")
-    assert early.status_code == 400 and early.json()["error_message"] == "This job can't be stop. job status: 7"
+    assert (
+        early.status_code == 400 and early.json()["error_message"] == "This job can't be stop. job status: 7"
+    )
     emu.advance(0.45)
     assert client.post(f"/v1/{p}/visualization-jobs/{job['job_id']}/stop").json() == {"is_success": True}
     refused = client.delete(f"/v1/{p}/visualization-jobs/{job['job_id']}")
