@@ -210,7 +210,7 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
         "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
         "runtime_type": lambda _job, _phase: "",
     }
-    text = getters[key]  # key is one of FILTER_KEYS
+    text = getters.get(key, _no_text)  # create_time only supports "between", handled below
 
     if operator == "between":
         if key != "create_time" or len(values) != 2 or not all(v.isdigit() for v in values):
@@ -225,6 +225,10 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
     if operator == "in":
         return lambda job, phase: text(job, phase) in allowed
     return lambda job, phase: text(job, phase) not in allowed
+
+
+def _no_text(_job: V2Job, _phase: V2Phase) -> str:
+    return ""
 
 
 def _int(body: dict[str, Any], key: str, default: int) -> int | None:
