@@ -1,0 +1,135 @@
+"""``modelarts-emulator``: serve the emulator until Ctrl-C or SIGTERM.
+
+Seed file (``--seed FILE``): JSON, either a list of seed entries or ``{"jobs": [entry, ...]}``;
+an entry is ``{"family": "training" | "training_v1" | "visualization" | "res", "count": 1,
+"name": "...", "description": "...", "status": <initial status>, "age_seconds": 0,
+"emulator": {"outcome": "completed" | "failed" | "abnormal", "run_seconds": <float or null>,
+"delete_fails": false}, "type": "<RES job type>", "job_id": "<RES id>", "versions": 1}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from airflow_provider_modelarts.emulator import defaults
+from airflow_provider_modelarts.emulator.config import EmulatorConfig
+from airflow_provider_modelarts.emulator.server import EmulatorServer
+
+
+def _optional_seconds(text: str) -> float | None:
+    if text.lower() in ("none", "null", "forever"):
+        return None
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="modelarts-emulator", description=__doc__.splitlines()[0])
+    p.add_argument("--host", default=defaults.HOST)
+    p.add_argument("--port", type=int, default=defaults.PORT, help="0 picks a free port")
+    p.add_argument("--access-key", default=defaults.ACCESS_KEY)
+    p.add_argument("--secret-key", default=defaults.SECRET_KEY)
+    p.add_argument("--project-id", default=defaults.PROJECT_ID)
+    p.add_argument("--region", default=defaults.REGION)
+    p.add_argument("--iam-user", default=defaults.IAM_USER)
+    p.add_argument("--iam-password", default=defaults.IAM_PASSWORD)
+    p.add_argument("--iam-domain", default=defaults.IAM_DOMAIN)
+    p.add_argument("--seed", type=Path, metavar="FILE", help="JSON seed file (format in the module doc)")
+    p.add_argument("--create-seconds", type=_seconds, default=defaults.CREATE_SECONDS)
+    p.add_argument("--pending-seconds", type=_seconds, default=defaults.PENDING_SECONDS)
+    p.add_argument("--run-seconds", type=_optional_seconds, default=defaults.RUN_SECONDS, help="or 'none'")
+    p.add_argument("--visualization-run-seconds", type=_optional_seconds, default=None, help="default none")
+    p.add_argument("--stop-seconds", type=_seconds, default=defaults.STOP_SECONDS)
+    p.add_argument("--delete-visible-seconds", type=_seconds, default=defaults.DELETE_VISIBLE_SECONDS)
+    p.add_argument("--token-ttl-seconds", type=_seconds, default=defaults.TOKEN_TTL_SECONDS)
+    p.add_argument("--clock-skew-seconds", type=float, default=0.0)
+    p.add_argument("--v1-failure-status", type=int, default=defaults.V1_FAILURE_STATUS, choices=(200, 400))
+    p.add_argument("--lockout", action="store_true", help="lock an AK after repeated signature failures")
+    p.add_argument("--auth-type", default="aksk", choices=("aksk", "token", "temporary"),
+                   help="auth type of the printed Airflow connection")  # fmt: skip
+    p.add_argument("--log-level", default="warning")
+    return p
+
+
+def config_from(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(
+        access_key=args.access_key,
+        secret_key=args.secret_key,
+        project_id=args.project_id,
+        region=args.region,
+        iam_user=args.iam_user,
+        iam_password=args.iam_password,
+        iam_domain=args.iam_domain,
+        create_seconds=args.create_seconds,
+        pending_seconds=args.pending_seconds,
+        run_seconds=args.run_seconds,
+        visualization_run_seconds=args.visualization_run_seconds,
+        stop_seconds=args.stop_seconds,
+        delete_visible_seconds=args.delete_visible_seconds,
+        token_ttl_seconds=args.token_ttl_seconds,
+        clock_skew_seconds=args.clock_skew_seconds,
+        v1_failure_status=args.v1_failure_status,
+        lockout_enabled=args.lockout,
+    )
+
+
+def read_seed(path: Path) -> list[Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entries = data.get("jobs") if isinstance(data, dict) else data
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a list of seed entries or {{'jobs': [...]}}")
+    return entries
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    server = EmulatorServer(config_from(args), host=args.host, port=args.port, log_level=args.log_level)
+    if args.seed is not None:
+        try:
+            created = server.app.seed(read_seed(args.seed))
+        except (OSError, ValueError) as exc:
+            print(f"modelarts-emulator: bad seed file: {exc}", file=sys.stderr)
+            return 2
+    else:
+        created = {}
+    done = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        server.start()
+        connection = json.dumps(server.airflow_connection(args.auth_type), separators=(",", ":"))
+        print(f"ModelArts emulator listening on {server.url}")
+        for family, ids in created.items():
+            print(f"seeded {len(ids)} {family} job(s)")
+        print(f"AIRFLOW_CONN_MODELARTS_DEFAULT='{connection}'", flush=True)
+        while not done.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("ModelArts emulator stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""v2 training jobs: create, detail, search, delete, terminate and batch delete.
+
+Search filters accept the documented keys (``name``, ``create_time``, ``phase``,
+``algorithm_name``, ``kind``, ``user_id``, ``runtime_type``) and operators (``between``, ``like``,
+``in``, ``not``); a filter on ``id`` is undocumented and refused like any unknown key (2807).
+Without ``limit`` a page holds 10 jobs. ``sort_by`` accepts ``create_time``, ``name``, ``duration``
+and ``phase`` (2790 otherwise). A batch delete naming an unknown job deletes nothing and answers
+400 ``ModelArts.2775`` for the first unknown id. A deleted job created with ``delete_fails`` stays
+visible unchanged (there is no v2 "deletion failed" phase).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from airflow_provider_modelarts.api.errors import V2_NOT_FOUND
+from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
+from airflow_provider_modelarts.api.statuses import V2Phase
+from airflow_provider_modelarts.emulator.store import Hints, JobStore, V2Job
+from airflow_provider_modelarts.emulator.web import (
+    BadJson,
+    Context,
+    Request,
+    Response,
+    RouteSpec,
+    empty,
+    json_response,
+    ms,
+    v2_error,
+)
+
+P = r"(?P<project_id>[^/]+)"
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+INVALID_JSON = "ModelArts.2787"
+INVALID_PARAM = "ModelArts.2788"
+TERMINABLE = frozenset({V2Phase.CREATING, V2Phase.PENDING, V2Phase.RUNNING})
+FILTER_KEYS = frozenset({"name", "create_time", "phase", "algorithm_name", "kind", "user_id", "runtime_type"})
+OPERATORS = frozenset({"between", "like", "in", "not"})
+SORT_KEYS = frozenset({"create_time", "name", "duration", "phase"})
+DEFAULT_LIMIT = 10
+_SECONDARY = {
+    V2Phase.CREATING: "Creating",
+    V2Phase.PENDING: "Queuing",
+    V2Phase.RUNNING: "Running",
+    V2Phase.TERMINATING: "Terminating",
+    V2Phase.TERMINATED: "Terminated",
+    V2Phase.COMPLETED: "Completed",
+    V2Phase.FAILED: "Failed",
+    V2Phase.ABNORMAL: "CreateFailed",
+}
+
+
+def not_found(job_id: str) -> Response:
+    return v2_error(400, V2_NOT_FOUND, f"Training job (ID: {job_id}) not found.")
+
+
+def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
+    store = ctx.store
+    phase = store.v2_phase(job, now)
+    start, end = store.run_window(job.life, now, ctx.config.run_seconds)
+    return {
+        "kind": job.kind,
+        "metadata": {
+            "id": job.id,
+            "name": job.name,
+            "workspace_id": "0",
+            "create_time": ms(job.life.created_at),
+            "user_name": ctx.config.iam_user,
+            "description": job.description,
+            "annotations": {},
+        },
+        "status": {
+            "phase": phase.value,
+            "secondary_phase": _SECONDARY[phase],
+            "duration": ms(end - start) if start is not None else 0,
+            "start_time": ms(start) if start is not None else 0,
+            "tasks": ["worker-0"],
+            "task_statuses": [],
+            "running_records": [],
+        },
+        "algorithm": job.algorithm,
+        "spec": job.spec,
+    }
+
+
+def create(ctx: Context, request: Request) -> Response:
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+    metadata = body.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
+        return v2_error(400, INVALID_PARAM, "metadata.name: 1-64 letters, digits, '-' or '_' are required")
+    description = metadata.get("description", "") if isinstance(metadata, dict) else ""
+    kind = body.get("kind", "job")
+    try:
+        hints = Hints.parse(body.get("emulator"))
+    except ValueError as exc:
+        return v2_error(400, INVALID_PARAM, str(exc))
+    algorithm = body.get("algorithm") if isinstance(body.get("algorithm"), dict) else {}
+    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
+    with ctx.store.locked() as now:
+        job = ctx.store.create_v2(
+            name,
+            description=str(description or ""),
+            hints=hints,
+            created_at=now,
+            algorithm=algorithm,
+            spec=spec,
+            kind=str(kind),
+        )
+        return json_response(201, job_view(ctx, job, now))
+
+
+def detail(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        return json_response(200, job_view(ctx, job, now))
+
+
+def delete(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        if job.life.deleted_at is None or now >= job.life.deleted_at + ctx.config.delete_visible_seconds:
+            job.life.deleted_at = now
+        return empty(202)
+
+
+def terminate(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+    action = body.get("action_type")
+    if action != "terminate":
+        return v2_error(400, "ModelArts.2812", f"Unsupported action type: {action}")
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        phase = ctx.store.v2_phase(job, now)
+        if phase not in TERMINABLE:
+            return v2_error(
+                409,
+                "ModelArts.2796",
+                f"Training job (ID: {job_id}) can not be terminated in phase {phase.value}.",
+            )
+        job.life.stop_at = now
+        return json_response(202, job_view(ctx, job, now))
+
+
+def batch_delete(ctx: Context, request: Request) -> Response:
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+    jobs = body.get("jobs")
+    if not isinstance(jobs, list) or not 1 <= len(jobs) <= BATCH_DELETE_LIMIT:
+        return v2_error(400, INVALID_PARAM, f"jobs: a list of 1-{BATCH_DELETE_LIMIT} jobs is required")
+    ids: list[str] = []
+    for index, item in enumerate(jobs):
+        metadata = item.get("metadata") if isinstance(item, dict) else None
+        job_id = metadata.get("id") if isinstance(metadata, dict) else None
+        if not isinstance(job_id, str) or not job_id or not isinstance(item.get("kind", "job"), str):
+            return v2_error(400, INVALID_PARAM, f"jobs[{index}].metadata.id: a job id is required")
+        ids.append(job_id)
+    with ctx.store.locked() as now:
+        found = [ctx.store.v2_visible(job_id, now) for job_id in ids]
+        for job_id, job in zip(ids, found, strict=True):
+            if job is None:
+                return not_found(job_id)
+        for job in found:
+            if job is not None and job.life.deleted_at is None:
+                job.life.deleted_at = now
+        return empty(202)
+
+
+# ---- search ---------------------------------------------------------------------------------
+
+Predicate = Callable[[V2Job, V2Phase], bool]
+
+
+def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
+    if not isinstance(item, dict):
+        return v2_error(400, INVALID_PARAM, f"filters[{index}]: must be an object")
+    key, operator, values = item.get("key"), item.get("operator"), item.get("value")
+    if key not in FILTER_KEYS:
+        return v2_error(400, "ModelArts.2807", f"Unsupported search condition key: {key}")
+    if operator not in OPERATORS:
+        return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or not values:
+        return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
+    user = ctx.config.user_id
+
+    getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
+        "name": lambda job, _phase: job.name,
+        "phase": lambda _job, phase: phase.value,
+        "kind": lambda job, _phase: job.kind,
+        "user_id": lambda _job, _phase: user,
+        "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
+        "runtime_type": lambda _job, _phase: "",
+    }
+    text = getters.get(key, _no_text)  # create_time only supports "between", handled below
+
+    if operator == "between":
+        if key != "create_time" or len(values) != 2 or not all(v.isdigit() for v in values):
+            return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
+        low, high = int(values[0]), int(values[1])
+        return lambda job, _phase: low <= ms(job.life.created_at) <= high
+    if key == "create_time":
+        return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
+    if operator == "like":
+        return lambda job, phase: any(v in text(job, phase) for v in values)
+    allowed = frozenset(values)
+    if operator == "in":
+        return lambda job, phase: text(job, phase) in allowed
+    return lambda job, phase: text(job, phase) not in allowed
+
+
+def _no_text(_job: V2Job, _phase: V2Phase) -> str:
+    return ""
+
+
+def _int(body: dict[str, Any], key: str, default: int) -> int | None:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def search(ctx: Context, request: Request) -> Response:
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+    offset, limit = _int(body, "offset", 0), _int(body, "limit", DEFAULT_LIMIT)
+    if offset is None or offset < 0:
+        return v2_error(400, INVALID_PARAM, "offset: a page index >= 0 is required")
+    if limit is None or not 1 <= limit <= 50:
+        return v2_error(400, INVALID_PARAM, "limit: must be from 1 to 50")
+    sort_by, order = body.get("sort_by", "create_time"), body.get("order", "desc")
+    if sort_by not in SORT_KEYS:
+        return v2_error(400, "ModelArts.2790", f"Unsupported sort by: {sort_by}")
+    if order not in ("asc", "desc"):
+        return v2_error(400, INVALID_PARAM, f"order: {order!r} is not asc or desc")
+    raw_filters = body.get("filters", [])
+    if not isinstance(raw_filters, list):
+        return v2_error(400, INVALID_PARAM, "filters: must be a list")
+    predicates: list[Predicate] = []
+    for index, item in enumerate(raw_filters):
+        made = _filter(ctx, item, index)
+        if isinstance(made, Response):
+            return made
+        predicates.append(made)
+    needs_phase = any(isinstance(item, dict) and item.get("key") == "phase" for item in raw_filters)
+    with ctx.store.locked() as now:
+        store = ctx.store
+        jobs = store.v2_all(now)
+        total = len(jobs)
+        phases: dict[str, V2Phase] = {}
+        if predicates:
+            if needs_phase:
+                phases = {job.id: store.v2_phase(job, now) for job in jobs}
+                jobs = [job for job in jobs if all(p(job, phases[job.id]) for p in predicates)]
+            else:  # no phase needed: skip computing it for every job
+                jobs = [job for job in jobs if all(p(job, V2Phase.RUNNING) for p in predicates)]
+        if sort_by == "phase" and not phases:
+            phases = {job.id: store.v2_phase(job, now) for job in jobs}
+        reverse = order == "desc"
+        jobs.sort(key=_sort_key(store, sort_by, phases, now), reverse=reverse)
+        page = jobs[offset * limit : (offset + 1) * limit]
+        return json_response(
+            200,
+            {
+                "total": total,
+                "count": len(jobs),
+                "limit": limit,
+                "offset": offset,
+                "sort_by": sort_by,
+                "order": order,
+                "group_by": body.get("group_by", ""),
+                "workspace_id": body.get("workspace_id", "0"),
+                "ai_project": "default-ai-project",
+                "items": [job_view(ctx, job, now) for job in page],
+            },
+        )
+
+
+def _sort_key(
+    store: JobStore, sort_by: str, phases: dict[str, V2Phase], now: float
+) -> Callable[[V2Job], Any]:
+    if sort_by == "name":
+        return lambda job: (job.name, job.life.created_at)
+    if sort_by == "phase":
+        return lambda job: (phases[job.id].value, job.life.created_at)
+    if sort_by == "duration":
+
+        def duration(job: V2Job) -> tuple[float, float]:
+            start, end = store.run_window(job.life, now, store.config.run_seconds)
+            return (end - start if start is not None else 0.0), job.life.created_at
+
+        return duration
+    return lambda job: job.life.created_at
+
+
+ROUTES: list[RouteSpec] = [
+    ("v2", rf"/v2/{P}/training-job-searches", {"POST": ("v2.search", search)}),
+    ("v2", rf"/v2/{P}/training-jobs/batch-delete", {"POST": ("v2.batch_delete", batch_delete)}),
+    ("v2", rf"/v2/{P}/training-jobs", {"POST": ("v2.create", create)}),
+    (
+        "v2",
+        rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)/actions",
+        {"POST": ("v2.terminate", terminate)},
+    ),
+    (
+        "v2",
+        rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)",
+        {"GET": ("v2.detail", detail), "DELETE": ("v2.delete", delete)},
+    ),
+]

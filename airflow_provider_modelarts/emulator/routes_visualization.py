@@ -1,0 +1,158 @@
+"""v1 visualization jobs: create, list, detail, stop and delete.
+
+Status flow: WAITING (7) while creating/pending, RUNNING (8) until stopped (or for
+``visualization_run_seconds`` when set, then COMPLETED (10)); stop: KILLING (9) for
+``stop_seconds``, then KILLED (12). Stop is refused unless the job is RUNNING; delete is refused
+while KILLING, both with ``ModelArts.0105`` and the documented "This job can't be ..." message.
+The detail answer has no ``is_success`` field, neither on success nor (as in the documented
+failure sample) on failure; a missing job is HTTP 404 ``ModelArts.0015`` there too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
+from airflow_provider_modelarts.api.statuses import V1Status
+from airflow_provider_modelarts.emulator.routes_v1 import (
+    CANNOT,
+    NOT_FOUND_MESSAGE,
+    PARAM_ERROR,
+    QUOTA,
+    fail,
+    list_params,
+    not_found,
+    numeric,
+    ok,
+)
+from airflow_provider_modelarts.emulator.store import Hints, VisJob
+from airflow_provider_modelarts.emulator.web import (
+    BadJson,
+    Context,
+    Request,
+    Response,
+    RouteSpec,
+    json_response,
+    ms,
+    v1_error,
+)
+
+P = r"(?P<project_id>[^/]+)"
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+SORT_KEYS = ("job_id", "job_name", "job_desc", "create_time", "status")
+
+
+def job_view(ctx: Context, job: VisJob, now: float) -> dict[str, Any]:
+    store = ctx.store
+    state = store.visibility(job.life.deleted_at, job.life.hints.delete_fails, now)
+    status = store.v1_status(job.life, now, ctx.config.visualization_run_seconds, state)
+    start, end = store.run_window(job.life, now, ctx.config.visualization_run_seconds)
+    return {
+        "job_id": job.id,
+        "job_name": job.name,
+        "status": int(status),
+        "create_time": ms(job.life.created_at),
+        "duration": ms(end - start) if start is not None else 0,
+        "job_desc": job.description,
+        "service_url": f"https://console.example/modelarts/visualization/{job.id}",
+        "train_url": job.train_url,
+        "resource_id": f"emulator-resource-{job.id}",
+    }
+
+
+def create(ctx: Context, request: Request) -> Response:
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return fail(ctx, PARAM_ERROR, str(exc))
+    name = body.get("job_name")
+    if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
+        return fail(ctx, PARAM_ERROR, "job_name: 1-64 letters, digits, '-' or '_' are required")
+    try:
+        hints = Hints.parse(body.get("emulator"))
+    except ValueError as exc:
+        return fail(ctx, PARAM_ERROR, str(exc))
+    with ctx.store.locked() as now:
+        job = ctx.store.create_vis(
+            name,
+            description=str(body.get("job_desc") or ""),
+            train_url=str(body.get("train_url") or ""),
+            hints=hints,
+            created_at=now,
+        )
+        view = job_view(ctx, job, now)
+        keys = ("job_id", "job_name", "status", "create_time", "service_url")
+        return ok({key: view[key] for key in keys})
+
+
+def _job(ctx: Context, request: Request, now: float) -> VisJob | None:
+    job_id = numeric(request.params["job_id"])
+    return None if job_id is None else ctx.store.vis_visible(job_id, now)
+
+
+def list_jobs(ctx: Context, request: Request) -> Response:
+    params = list_params(ctx, request, SORT_KEYS, "job_id")
+    if isinstance(params, Response):
+        return params
+    with ctx.store.locked() as now:
+        views = [job_view(ctx, job, now) for job in ctx.store.vis_all(now)]
+        total = len(views)
+        views = [
+            view
+            for view in views
+            if params.search in view["job_name"]
+            and (not params.statuses or view["status"] in params.statuses)
+        ]
+        views.sort(key=lambda v: (v[params.sort_by], v["job_id"]), reverse=params.order == "desc")
+        start = (params.page - 1) * params.per_page
+        return ok(
+            {
+                "job_total_count": len(views),
+                "job_count_limit": max(QUOTA - total, 0),
+                "quotas": QUOTA,
+                "jobs": views[start : start + params.per_page],
+            }
+        )
+
+
+def detail(ctx: Context, request: Request) -> Response:
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if job is None:
+            return v1_error(404, RESOURCE_NOT_FOUND, NOT_FOUND_MESSAGE, is_success=False)
+        return json_response(200, job_view(ctx, job, now))
+
+
+def stop(ctx: Context, request: Request) -> Response:
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if job is None:
+            return not_found()
+        status = job_view(ctx, job, now)["status"]
+        if status != V1Status.RUNNING:
+            return fail(ctx, CANNOT, f"This job can't be stop. job status: {status}")
+        job.life.stop_at = now
+        return ok()
+
+
+def delete(ctx: Context, request: Request) -> Response:
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if job is None:
+            return not_found()
+        status = job_view(ctx, job, now)["status"]
+        if status == V1Status.KILLING:
+            return fail(ctx, CANNOT, f"This job can't be delete. job status: {status}")
+        deleted_at = job.life.deleted_at
+        if deleted_at is None or now >= deleted_at + ctx.config.delete_visible_seconds:
+            job.life.deleted_at = now
+        return ok()
+
+
+V = rf"/v1/{P}/visualization-jobs"
+ROUTES: list[RouteSpec] = [
+    ("vis", V, {"GET": ("vis.list", list_jobs), "POST": ("vis.create", create)}),
+    ("vis", rf"{V}/(?P<job_id>[^/]+)", {"GET": ("vis.detail", detail), "DELETE": ("vis.delete", delete)}),
+    ("vis", rf"{V}/(?P<job_id>[^/]+)/stop", {"POST": ("vis.stop", stop)}),
+]

@@ -1,0 +1,554 @@
+"""In-memory jobs of the four families, whose states are derived lazily from timestamps.
+
+Nothing runs in the background: a job remembers when it was created, stopped and deleted, and
+every read computes its status from those moments, the clock and the configured durations (so a
+changed duration applies to existing jobs too). Timeline of a job::
+
+    created ── create_seconds ── pending_seconds ── run_seconds ──> outcome
+       Creating / WAITING(7)     Pending / WAITING(7)   Running / RUNNING(8)   Completed / COMPLETED(10) ...
+
+A stop moves it to Terminating / KILLING(9) for ``stop_seconds``, then Terminated / KILLED(12). A
+delete leaves it visible and unchanged for ``delete_visible_seconds``; afterwards it is gone, or,
+when created with the ``delete_fails`` hint, stays visible (v1 families: in DELETE_FAILED (6)).
+
+All access goes through :attr:`JobStore.lock` (an ``RLock``); the routes hold it while they read
+and change jobs, and the public methods take it themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from airflow_provider_modelarts.api.operations import RES_JOB_TYPES
+from airflow_provider_modelarts.api.statuses import JobFamily, ResStatus, V1Status, V2Phase
+from airflow_provider_modelarts.emulator.clock import Clock
+from airflow_provider_modelarts.emulator.config import EmulatorConfig
+
+OUTCOMES = ("completed", "failed", "abnormal")
+SEED_LIMIT = 100_000
+
+
+class Stage(Enum):
+    CREATING = "creating"
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FIXED = "fixed"  # a seeded status that stays until the job is stopped
+
+
+@dataclass(slots=True)
+class Hints:
+    """The ``emulator`` object of a create body (a real service ignores unknown fields)."""
+
+    outcome: str = "completed"
+    run_seconds: float | None = None
+    run_override: bool = False
+    delete_fails: bool = False
+
+    @classmethod
+    def parse(cls, value: object) -> Hints:
+        """Read a hint object; raises ``ValueError`` on a malformed one."""
+        if value is None:
+            return cls()
+        if not isinstance(value, Mapping):
+            raise ValueError("emulator: must be an object")
+        unknown = set(value) - {"outcome", "run_seconds", "delete_fails"}
+        if unknown:
+            raise ValueError(f"emulator: unknown keys {sorted(unknown)}")
+        outcome = value.get("outcome", "completed")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"emulator.outcome: one of {', '.join(OUTCOMES)}")
+        hints = cls(outcome=outcome)
+        if "run_seconds" in value:
+            run = value["run_seconds"]
+            if run is not None and (isinstance(run, bool) or not isinstance(run, int | float) or run < 0):
+                raise ValueError("emulator.run_seconds: a non-negative number or null")
+            hints.run_seconds = None if run is None else float(run)
+            hints.run_override = True
+        delete_fails = value.get("delete_fails", False)
+        if not isinstance(delete_fails, bool):
+            raise ValueError("emulator.delete_fails: true or false")
+        hints.delete_fails = delete_fails
+        return hints
+
+
+@dataclass(slots=True)
+class Life:
+    """The moments that decide a job's (or v1 version's) state."""
+
+    created_at: float
+    hints: Hints = field(default_factory=Hints)
+    fixed: Any = None
+    stop_at: float | None = None
+    deleted_at: float | None = None
+
+
+@dataclass(slots=True)
+class V2Job:
+    id: str
+    name: str
+    description: str
+    life: Life
+    kind: str = "job"
+    algorithm: dict[str, Any] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class V1Version:
+    id: int
+    name: str
+    pre_version_id: int | None
+    description: str
+    life: Life
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class V1Job:
+    id: int
+    name: str
+    description: str
+    created_at: float
+    hints: Hints
+    versions: list[V1Version] = field(default_factory=list)
+    deleted_at: float | None = None
+
+
+@dataclass(slots=True)
+class VisJob:
+    id: int
+    name: str
+    description: str
+    train_url: str
+    life: Life
+
+
+@dataclass(slots=True)
+class ResJob:
+    id: str
+    name: str
+    description: str
+    type: str
+    life: Life
+
+
+class Visibility(Enum):
+    VISIBLE = "visible"
+    DELETE_FAILED = "delete_failed"
+    GONE = "gone"
+
+
+class JobStore:
+    """The jobs of one emulator; statuses are computed on read from ``clock`` and ``config``."""
+
+    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.lock = threading.RLock()
+        self.v2: dict[str, V2Job] = {}
+        self.v1: dict[int, V1Job] = {}
+        self.vis: dict[int, VisJob] = {}
+        self.res: dict[str, ResJob] = {}
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        self._v1_ids = itertools.count(100_001)
+        self._version_ids = itertools.count(200_001)
+        self._vis_ids = itertools.count(300_001)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.v2.clear()
+            self.v1.clear()
+            self.vis.clear()
+            self.res.clear()
+            self._reset_counters()
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    @contextmanager
+    def locked(self) -> Iterator[float]:
+        """Hold the store lock; yields the current time so one request sees one instant."""
+        with self.lock:
+            yield self.clock.now()
+
+    def advance(self, seconds: float) -> float:
+        return self.clock.advance(seconds)
+
+    # ---- the time model ----------------------------------------------------------------------
+
+    def _run_seconds(self, life: Life, default: float | None) -> float | None:
+        return life.hints.run_seconds if life.hints.run_override else default
+
+    def stage(self, life: Life, now: float, run_default: float | None) -> Stage:
+        if life.stop_at is not None:
+            return Stage.STOPPED if now >= life.stop_at + self.config.stop_seconds else Stage.STOPPING
+        if life.fixed is not None:
+            return Stage.FIXED
+        age = now - life.created_at
+        create, pending = self.config.create_seconds, self.config.pending_seconds
+        if age < create:
+            return Stage.CREATING
+        if age < create + pending:
+            return Stage.PENDING
+        run = self._run_seconds(life, run_default)
+        if run is None or age < create + pending + run:
+            return Stage.RUNNING
+        return Stage.DONE
+
+    def run_window(self, life: Life, now: float, run_default: float | None) -> tuple[float | None, float]:
+        """``(start, end)`` of the running time (epoch seconds); ``start`` is None if never started."""
+        start = life.created_at + self.config.create_seconds + self.config.pending_seconds
+        if life.fixed is not None:
+            start = life.created_at
+        end = now
+        if life.stop_at is not None:
+            end = min(end, life.stop_at + self.config.stop_seconds)
+        run = self._run_seconds(life, run_default)
+        if life.fixed is None and run is not None:
+            end = min(end, start + run)
+        if end < start:
+            return None, start
+        return start, end
+
+    def visibility(self, deleted_at: float | None, delete_fails: bool, now: float) -> Visibility:
+        if deleted_at is None or now < deleted_at + self.config.delete_visible_seconds:
+            return Visibility.VISIBLE
+        return Visibility.DELETE_FAILED if delete_fails else Visibility.GONE
+
+    def v2_phase(self, job: V2Job, now: float) -> V2Phase:
+        stage = self.stage(job.life, now, self.config.run_seconds)
+        if stage is Stage.FIXED:
+            return V2Phase(job.life.fixed)
+        if stage is Stage.DONE:
+            return {"completed": V2Phase.COMPLETED, "failed": V2Phase.FAILED}.get(
+                job.life.hints.outcome, V2Phase.ABNORMAL
+            )
+        return _V2_STAGES[stage]
+
+    def v1_status(self, life: Life, now: float, run_default: float | None, deleted: Visibility) -> V1Status:
+        if deleted is Visibility.DELETE_FAILED:
+            return V1Status.DELETE_FAILED
+        stage = self.stage(life, now, run_default)
+        if stage is Stage.FIXED:
+            return V1Status(life.fixed)
+        if stage is Stage.DONE:
+            return V1Status.COMPLETED if life.hints.outcome == "completed" else V1Status.FAILED
+        return _V1_STAGES[stage]
+
+    def res_status(self, job: ResJob, now: float) -> ResStatus:
+        stage = self.stage(job.life, now, self.config.run_seconds)
+        if stage is Stage.FIXED:
+            return ResStatus(job.life.fixed)
+        if stage is Stage.DONE:
+            return ResStatus.SUCCEEDED if job.life.hints.outcome == "completed" else ResStatus.FAILED
+        if stage in (Stage.STOPPING, Stage.STOPPED):
+            return ResStatus.KILLED
+        return ResStatus.RUNNING
+
+    # ---- lookups (callers hold the lock) ----------------------------------------------------
+
+    def v2_visible(self, job_id: str, now: float) -> V2Job | None:
+        job = self.v2.get(job_id)
+        if job is None:
+            return None
+        if self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE:
+            del self.v2[job_id]
+            return None
+        return job
+
+    def v2_all(self, now: float) -> list[V2Job]:
+        gone = [
+            job.id
+            for job in self.v2.values()
+            if job.life.deleted_at is not None
+            and self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE
+        ]
+        for job_id in gone:
+            del self.v2[job_id]
+        return list(self.v2.values())
+
+    def v1_job_visibility(self, job: V1Job, now: float) -> Visibility:
+        state = self.visibility(job.deleted_at, job.hints.delete_fails, now)
+        if state is Visibility.VISIBLE and not self.v1_versions(job, now):
+            return Visibility.GONE
+        return state
+
+    def v1_versions(self, job: V1Job, now: float) -> list[V1Version]:
+        """The versions still visible, newest first."""
+        return [
+            version
+            for version in reversed(job.versions)
+            if self.visibility(version.life.deleted_at, job.hints.delete_fails, now) is not Visibility.GONE
+        ]
+
+    def v1_version_state(self, job: V1Job, version: V1Version, now: float) -> Visibility:
+        job_state = self.visibility(job.deleted_at, job.hints.delete_fails, now)
+        if job_state is not Visibility.VISIBLE:
+            return job_state
+        return self.visibility(version.life.deleted_at, job.hints.delete_fails, now)
+
+    def v1_visible(self, job_id: int, now: float) -> V1Job | None:
+        job = self.v1.get(job_id)
+        if job is None:
+            return None
+        if self.v1_job_visibility(job, now) is Visibility.GONE:
+            del self.v1[job_id]
+            return None
+        return job
+
+    def v1_all(self, now: float) -> list[V1Job]:
+        return [job for job_id in list(self.v1) if (job := self.v1_visible(job_id, now)) is not None]
+
+    def vis_visible(self, job_id: int, now: float) -> VisJob | None:
+        job = self.vis.get(job_id)
+        if job is None:
+            return None
+        if self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE:
+            del self.vis[job_id]
+            return None
+        return job
+
+    def vis_all(self, now: float) -> list[VisJob]:
+        return [job for job_id in list(self.vis) if (job := self.vis_visible(job_id, now)) is not None]
+
+    def res_visible(self, job_id: str, now: float) -> ResJob | None:
+        job = self.res.get(job_id)
+        if job is None:
+            return None
+        if self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE:
+            del self.res[job_id]
+            return None
+        return job
+
+    def res_all(self, now: float) -> list[ResJob]:
+        return [job for job_id in list(self.res) if (job := self.res_visible(job_id, now)) is not None]
+
+    # ---- creation ---------------------------------------------------------------------------
+
+    def create_v2(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        hints: Hints | None = None,
+        created_at: float | None = None,
+        fixed: V2Phase | None = None,
+        algorithm: dict[str, Any] | None = None,
+        spec: dict[str, Any] | None = None,
+        kind: str = "job",
+    ) -> V2Job:
+        with self.lock:
+            life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
+            job = V2Job(str(uuid.uuid4()), name, description, life, kind, algorithm or {}, spec or {})
+            self.v2[job.id] = job
+            return job
+
+    def create_v1(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        hints: Hints | None = None,
+        created_at: float | None = None,
+        fixed: V1Status | None = None,
+        config: dict[str, Any] | None = None,
+    ) -> V1Job:
+        with self.lock:
+            moment = created_at if created_at is not None else self.now()
+            job = V1Job(next(self._v1_ids), name, description, moment, hints or Hints())
+            self.v1[job.id] = job
+            self.add_version(job, description=description, created_at=moment, fixed=fixed, config=config)
+            return job
+
+    def add_version(
+        self,
+        job: V1Job,
+        *,
+        description: str = "",
+        created_at: float | None = None,
+        fixed: V1Status | None = None,
+        config: dict[str, Any] | None = None,
+        hints: Hints | None = None,
+    ) -> V1Version:
+        with self.lock:
+            moment = created_at if created_at is not None else self.now()
+            previous = job.versions[-1].id if job.versions else None
+            version = V1Version(
+                next(self._version_ids),
+                f"V{len(job.versions) + 1:04d}",
+                previous,
+                description,
+                Life(moment, hints or job.hints, int(fixed) if fixed is not None else None),
+                config or {},
+            )
+            job.versions.append(version)
+            return version
+
+    def create_vis(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        train_url: str = "",
+        hints: Hints | None = None,
+        created_at: float | None = None,
+        fixed: V1Status | None = None,
+    ) -> VisJob:
+        with self.lock:
+            life = Life(
+                created_at if created_at is not None else self.now(),
+                hints or Hints(),
+                int(fixed) if fixed is not None else None,
+            )
+            job = VisJob(next(self._vis_ids), name, description, train_url, life)
+            self.vis[job.id] = job
+            return job
+
+    def create_res(
+        self,
+        name: str,
+        *,
+        job_type: str = "etl",
+        job_id: str | None = None,
+        description: str = "",
+        hints: Hints | None = None,
+        created_at: float | None = None,
+        fixed: ResStatus | None = None,
+    ) -> ResJob:
+        if job_type not in RES_JOB_TYPES:
+            raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
+        with self.lock:
+            new_id = job_id or uuid.uuid4().hex[:20]
+            if new_id in self.res:
+                raise ValueError(f"job_id: {new_id!r} already exists")
+            life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
+            job = ResJob(new_id, name, description, job_type, life)
+            self.res[job.id] = job
+            return job
+
+    # ---- seeding ----------------------------------------------------------------------------
+
+    def seed(self, spec: Mapping[str, Any]) -> list[str]:
+        """Create jobs from one seed entry; returns their ids. Raises ``ValueError`` when malformed.
+
+        Keys: ``family`` (training, training_v1, visualization, res), ``count`` (default 1),
+        ``name`` (a suffix ``-00001``... is added when count > 1), ``description``, ``status``
+        (an initial status that stays until the job is stopped: a v2 phase, a v1 code or name, a RES
+        status), ``age_seconds`` (how long ago it was created), ``emulator`` (the create hints),
+        ``type`` and ``job_id`` (RES), ``versions`` (v1: how many versions, default 1).
+        """
+        known = {"family", "count", "name", "description", "status", "age_seconds", "emulator"}
+        known |= {"type", "job_id", "versions"}
+        unknown = set(spec) - known
+        if unknown:
+            raise ValueError(f"seed: unknown keys {sorted(unknown)}")
+        try:
+            family = JobFamily(str(spec.get("family")))
+        except ValueError:
+            raise ValueError(f"family: one of {', '.join(f.value for f in JobFamily)}") from None
+        count = spec.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= SEED_LIMIT:
+            raise ValueError(f"count: an integer from 1 to {SEED_LIMIT}")
+        age = spec.get("age_seconds", 0)
+        if isinstance(age, bool) or not isinstance(age, int | float) or age < 0:
+            raise ValueError("age_seconds: a non-negative number")
+        description = spec.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError("description: a string")
+        name = spec.get("name", f"{family.value.replace('_', '-')}-job")
+        if not isinstance(name, str) or not name:
+            raise ValueError("name: a non-empty string")
+        hints = Hints.parse(spec.get("emulator"))
+        status = _parse_status(family, spec.get("status"))
+        versions = spec.get("versions", 1)
+        if isinstance(versions, bool) or not isinstance(versions, int) or not 1 <= versions <= 100:
+            raise ValueError("versions: an integer from 1 to 100")
+        job_type = spec.get("type", "etl")
+        if job_type not in RES_JOB_TYPES:
+            raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
+        job_id = spec.get("job_id")
+        if job_id is not None and (family is not JobFamily.RES or count != 1 or not isinstance(job_id, str)):
+            raise ValueError("job_id: only for one RES job, as a string")
+        ids: list[str] = []
+        with self.lock:
+            created = self.now() - float(age)
+            for index in range(count):
+                job_name = name if count == 1 else f"{name}-{index + 1:05d}"
+                if family is JobFamily.TRAINING:
+                    ids.append(
+                        self.create_v2(
+                            job_name, description=description, hints=hints, created_at=created, fixed=status
+                        ).id
+                    )
+                elif family is JobFamily.TRAINING_V1:
+                    job = self.create_v1(
+                        job_name, description=description, hints=hints, created_at=created, fixed=status
+                    )
+                    for _ in range(versions - 1):
+                        self.add_version(job, description=description, created_at=created, fixed=status)
+                    ids.append(str(job.id))
+                elif family is JobFamily.VISUALIZATION:
+                    vis = self.create_vis(
+                        job_name, description=description, hints=hints, created_at=created, fixed=status
+                    )
+                    ids.append(str(vis.id))
+                else:
+                    res = self.create_res(
+                        job_name[:20],
+                        job_type=job_type,
+                        job_id=job_id,
+                        description=description,
+                        hints=hints,
+                        created_at=created,
+                        fixed=status,
+                    )
+                    ids.append(res.id)
+        return ids
+
+    def counts(self) -> dict[str, int]:
+        with self.lock:
+            return {"training": len(self.v2), "training_v1": len(self.v1), "visualization": len(self.vis),
+                    "res": len(self.res)}  # fmt: skip
+
+
+_V2_STAGES = {
+    Stage.CREATING: V2Phase.CREATING,
+    Stage.PENDING: V2Phase.PENDING,
+    Stage.RUNNING: V2Phase.RUNNING,
+    Stage.STOPPING: V2Phase.TERMINATING,
+    Stage.STOPPED: V2Phase.TERMINATED,
+}
+_V1_STAGES = {
+    Stage.CREATING: V1Status.WAITING,
+    Stage.PENDING: V1Status.WAITING,
+    Stage.RUNNING: V1Status.RUNNING,
+    Stage.STOPPING: V1Status.KILLING,
+    Stage.STOPPED: V1Status.KILLED,
+}
+
+
+def _parse_status(family: JobFamily, value: object) -> Any:
+    if value is None:
+        return None
+    try:
+        if family is JobFamily.TRAINING:
+            return V2Phase(str(value))
+        if family is JobFamily.RES:
+            return ResStatus(str(value))
+        if isinstance(value, str) and not value.isdigit():
+            return V1Status[value.upper()]
+        return V1Status(int(value))  # type: ignore[call-overload]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"status: {value!r} is not a {family.value} status") from None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from airflow_provider_modelarts.auth.aksk import AkSkAuth
+from airflow_provider_modelarts.emulator import defaults
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_serves_seeded_jobs_and_stops_on_sigterm(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"jobs": [{"family": "training", "count": 3, "name": "cli"}]}))
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_modelarts.emulator",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 15
+        ready = False
+        for _ in range(300):
+            if time.monotonic() > deadline or process.poll() is not None:
+                break
+            try:
+                ready = httpx.get(f"{url}/_emulator/stats", timeout=1).status_code == 200
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            if ready:
+                break
+        assert ready, "the emulator did not answer"
+        auth = AkSkAuth(defaults.ACCESS_KEY, defaults.SECRET_KEY)
+        response = httpx.post(
+            f"{url}/v2/{defaults.PROJECT_ID}/training-job-searches", json={"limit": 10}, auth=auth, timeout=5
+        )
+        assert response.status_code == 200 and response.json()["count"] == 3
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert f"listening on {url}" in out
+    line = next(line for line in out.splitlines() if line.startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="))
+    connection = json.loads(line.split("=", 1)[1].strip("'"))
+    assert connection["host"] == url and connection["login"] == defaults.ACCESS_KEY
+    assert "stopped" in out
+
+
+def test_cli_rejects_a_bad_seed_file(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps([{"family": "nothing"}]))
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_modelarts.emulator", "--port", "0", "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2 and "bad seed file" in result.stderr
