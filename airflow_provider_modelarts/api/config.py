@@ -156,7 +156,11 @@ class ConnectionConfig(BaseModel):
             if value not in (None, ""):
                 values[key] = value
         values.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
-        auth_type = AuthType(str(values.pop("auth_type", AuthType.AKSK.value)).lower())
+        raw_auth = str(values.pop("auth_type", AuthType.AKSK.value)).lower()
+        try:
+            auth_type = AuthType(raw_auth)
+        except ValueError:
+            raise ValueError(f"auth_type: {raw_auth!r} is not 'aksk' or 'token'") from None
         if "verify" in values:
             values["verify"] = _as_verify(values["verify"])
         if auth_type is AuthType.AKSK:

@@ -171,7 +171,9 @@ class EmulatorServer:
     def airflow_connection(self, auth_type: AuthType = "aksk") -> dict[str, Any]:
         """The JSON of an ``AIRFLOW_CONN_*`` variable (conn_type ``modelarts``) for this emulator."""
         c = self.config
-        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id, "auth_type": auth_type}
+        # Temporary credentials are AK/SK auth plus a security token in the connection contract.
+        contract_auth = "token" if auth_type == "token" else "aksk"
+        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id, "auth_type": contract_auth}
         if auth_type == "aksk":
             login, password = c.access_key, c.secret_key
         elif auth_type == "temporary":
