@@ -1,8 +1,13 @@
 """Nightly housekeeping: delete old, finished ModelArts training jobs and wait until they are gone.
 
-Finds v2 and v1 training jobs older than a cut-off in a terminal state, then deletes each with
-dynamic task mapping. The deletes defer while ModelArts removes the jobs, so a sweep of hundreds
-of jobs holds no worker slots.
+Two styles side by side:
+
+* v2 training jobs: ``ModelArtsCleanupJobsOperator`` selects finished jobs older than the cut-off,
+  deletes them 100 per call, and defers until every one is confirmed gone.
+* v1 training jobs: a task lists the old finished jobs and dynamic task mapping deletes each one
+  with ``ModelArtsDeleteTrainingJobV1Operator``, deferring while ModelArts removes it.
+
+Neither holds a worker slot while ModelArts does the work.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from airflow.sdk import DAG, Param, task
 from airflow_provider_modelarts.api.statuses import V1Status, V2Phase
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.modelarts import (
-    ModelArtsDeleteTrainingJobOperator,
+    ModelArtsCleanupJobsOperator,
     ModelArtsDeleteTrainingJobV1Operator,
 )
 
@@ -34,20 +39,22 @@ with DAG(
     tags=["modelarts", "housekeeping", "example"],
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
     params={
-        "older_than_hours": Param(24 * 30, type="number", minimum=0),
-        "max_jobs": Param(500, type="integer", minimum=1, description="safety cap per run and family"),
+        "older_than_hours": Param(24 * 30, type="number", minimum=0, description="v1 cut-off"),
+        "max_jobs": Param(500, type="integer", minimum=1, description="safety cap for the v1 sweep"),
     },
 ) as dag:
-
-    @task
-    def find_old_v2_jobs(params: dict) -> list[str]:
-        cutoff_ms = int((time.time() - params["older_than_hours"] * 3600) * 1000)
-        jobs = ModelArtsHook().list_training_jobs(
-            phases=[p.value for p in FINISHED_V2], created_before_ms=cutoff_ms
-        )
-        ids = [job.id for job in jobs][: params["max_jobs"]]
-        print(f"{len(jobs)} finished v2 training job(s) older than the cut-off; deleting {len(ids)}")
-        return ids
+    # [START howto_modelarts_cleanup_jobs]
+    ModelArtsCleanupJobsOperator(
+        task_id="clean_up_old_v2_jobs",
+        job_family="training",
+        older_than=timedelta(hours=24 * 30),
+        statuses=[phase.value for phase in FINISHED_V2],
+        protected_names=["baseline-*", "prod-*"],
+        max_deletes=5000,
+        poll_interval=POLL_INTERVAL,
+        deferrable=True,
+    )
+    # [END howto_modelarts_cleanup_jobs]
 
     @task
     def find_old_v1_jobs(params: dict) -> list[str]:
@@ -62,20 +69,13 @@ with DAG(
         return ids
 
     # [START howto_modelarts_housekeeping_mapped_delete]
-    ModelArtsDeleteTrainingJobOperator.partial(
-        task_id="delete_old_v2_jobs",
-        poll_interval=POLL_INTERVAL,
-        deferrable=True,
-        max_active_tis_per_dag=16,
-    ).expand(training_job_id=find_old_v2_jobs())
-    # [END howto_modelarts_housekeeping_mapped_delete]
-
     ModelArtsDeleteTrainingJobV1Operator.partial(
         task_id="delete_old_v1_jobs",
         poll_interval=POLL_INTERVAL,
         deferrable=True,
         max_active_tis_per_dag=16,
     ).expand(job_id=find_old_v1_jobs())
+    # [END howto_modelarts_housekeeping_mapped_delete]
 
 
 if __name__ == "__main__":
