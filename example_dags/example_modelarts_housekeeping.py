@@ -26,6 +26,7 @@ from airflow_provider_modelarts.operators.modelarts import (
 )
 
 POLL_INTERVAL = float(os.environ.get("MODELARTS_EXAMPLE_POLL_INTERVAL", "30"))
+RETRIES = int(os.environ.get("MODELARTS_EXAMPLE_RETRIES", "2"))
 FINISHED_V2 = [V2Phase.COMPLETED, V2Phase.FAILED, V2Phase.TERMINATED, V2Phase.ABNORMAL]
 FINISHED_V1 = {V1Status.COMPLETED, V1Status.FAILED, V1Status.KILLED, V1Status.CANCELED}
 
@@ -37,7 +38,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     tags=["modelarts", "housekeeping", "example"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"retries": RETRIES, "retry_delay": timedelta(minutes=1)},
     params={
         "older_than_hours": Param(24 * 30, type="number", minimum=0, description="v1 cut-off"),
         "max_jobs": Param(500, type="integer", minimum=1, description="safety cap for the v1 sweep"),

@@ -27,6 +27,7 @@ from airflow_provider_modelarts.operators.modelarts import (
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
 
 POLL_INTERVAL = float(os.environ.get("MODELARTS_EXAMPLE_POLL_INTERVAL", "30"))
+RETRIES = int(os.environ.get("MODELARTS_EXAMPLE_RETRIES", "2"))
 TRAINING_TIMEOUT = float(os.environ.get("MODELARTS_EXAMPLE_TRAINING_TIMEOUT", str(6 * 3600)))
 
 with DAG(
@@ -36,7 +37,7 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["modelarts", "teardown", "example"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30)},
+    default_args={"retries": RETRIES, "retry_delay": timedelta(seconds=30)},
     params={
         "training_job_id": Param(None, type=["null", "string"], description="v2 training job id"),
         "v1_job_id": Param(None, type=["null", "integer"], description="v1 training job id"),

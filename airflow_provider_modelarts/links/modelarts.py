@@ -5,6 +5,7 @@ The link points at the list, not at the job: after a teardown the job page no lo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
@@ -19,8 +20,14 @@ class ModelArtsConsoleLink(BaseOperatorLink):
     name = "ModelArts Console"
 
     @staticmethod
-    def persist(context: Any, url: str) -> None:
-        context["ti"].xcom_push(key=XCOM_KEY, value=url)
+    def persist(context: Any, console_url: Callable[[], str]) -> None:
+        """Store the link; an empty one if the connection cannot be read (the error still raises),
+        so that Airflow finds the key when it renders links at the end of a failed task."""
+        url = ""
+        try:
+            url = console_url()
+        finally:
+            context["ti"].xcom_push(key=XCOM_KEY, value=url)
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         url = XCom.get_value(key=XCOM_KEY, ti_key=ti_key)

@@ -301,7 +301,9 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
                 failed[job_id] = str(answer)
         return calls
 
-    def _trigger(self, job_ids: list[str], goal: Goal, first_check: float) -> ModelArtsJobsTrigger:
+    def _trigger(
+        self, job_ids: list[str], goal: Goal, first_check: float, report: dict[str, Any] | None = None
+    ) -> ModelArtsJobsTrigger:
         return ModelArtsJobsTrigger(
             job_family=self.family.value,
             job_ids=job_ids,
@@ -313,6 +315,7 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
             deadline=time.time() + self.max_wait,
             max_poll_failures=DEFAULT_MAX_POLL_FAILURES,
             first_check_delay=first_check,
+            echo=report,
         )
 
     async def _clean(self) -> tuple[dict[str, Any], Selection]:
@@ -357,19 +360,22 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
     # ---- Airflow entry points ------------------------------------------------------------------
 
     def execute(self, context: Any) -> Any:
-        ModelArtsConsoleLink.persist(context, self.hook.console_url())
+        ModelArtsConsoleLink.persist(context, self.hook.console_url)
         report, _ = asyncio.run(self._clean())
         if self.report_only or not report["deleted"] or not self.wait_for_completion:
             return self._finish(report)
-        trigger = self._trigger(report["deleted"], Goal.DELETED, first_check=self.poll_interval)
+        # The report travels in the trigger and comes back in its event: resume kwargs are not
+        # kept the same way by every runner (dag.test() replaces them with the event alone).
+        trigger = self._trigger(
+            report["deleted"], Goal.DELETED, first_check=self.poll_interval, report=report
+        )
         if self.deferrable:
             self.defer(
                 trigger=trigger,
                 method_name="execute_complete",
-                kwargs={"report": report},
                 timeout=timedelta(seconds=self.max_wait + 300),
             )
-        return self.execute_complete(context, asyncio.run(self._wait(trigger)), report=report)
+        return self.execute_complete(context, asyncio.run(self._wait(trigger)))
 
     async def _wait(self, trigger: ModelArtsJobsTrigger) -> dict[str, Any]:
         try:
@@ -377,8 +383,9 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
         finally:
             await (await self.hook.asession()).aclose()
 
-    def execute_complete(self, context: Any, event: Any = None, report: dict[str, Any] | None = None) -> Any:
-        if report is None or not isinstance(event, dict) or "remaining" not in event:
+    def execute_complete(self, context: Any, event: Any = None) -> Any:
+        report = event.get("echo") if isinstance(event, dict) else None
+        if not isinstance(report, dict) or "remaining" not in event or "errors" not in event:
             raise AirflowException(f"cleanup: unexpected trigger event {event!r}")
         unconfirmed = set(event["remaining"]) | {e["job_id"] for e in event["errors"]}
         report["confirmed_gone"] = len([job for job in report["deleted"] if job not in unconfirmed])

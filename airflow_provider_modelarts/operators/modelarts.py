@@ -164,7 +164,7 @@ class ModelArtsBaseOperator(BaseOperator):
 
     def execute(self, context: Any) -> Any:
         self.target()  # rendered ids are validated before any request
-        ModelArtsConsoleLink.persist(context, self.hook.console_url())
+        ModelArtsConsoleLink.persist(context, self.hook.console_url)
         try:
             verdict = self.act()
         except _StillStopping:

@@ -200,6 +200,8 @@ class ModelArtsJobsTrigger(BaseTrigger):
 
     :param first_check_delay: Seconds before the first check: right after a mass delete every job
         is still listed, so checking at once would only cost a full list walk.
+    :param echo: Plain, secret-free values returned unchanged in the event (``echo``), so the task
+        that deferred gets its state back whatever way its resume kwargs travel.
     """
 
     def __init__(
@@ -215,8 +217,10 @@ class ModelArtsJobsTrigger(BaseTrigger):
         deadline: float | None = None,
         max_poll_failures: int = DEFAULT_MAX_POLL_FAILURES,
         first_check_delay: float = 0.0,
+        echo: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
+        self.echo = echo
         self.job_family = ids.job_family(job_family).value
         self.job_ids = [ids.job_target(self.job_family, job)[1] for job in job_ids]
         self.goal = Goal(goal).value
@@ -246,6 +250,7 @@ class ModelArtsJobsTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "max_poll_failures": self.max_poll_failures,
                 "first_check_delay": self.first_check_delay,
+                "echo": self.echo,
             },
         )
 
@@ -298,6 +303,7 @@ class ModelArtsJobsTrigger(BaseTrigger):
             "remaining": sorted(remaining),
             "errors": [{"job_id": job, "reason": reason} for job, reason in sorted(errors.items())],
             "polls": polls,
+            "echo": self.echo,
         }
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
