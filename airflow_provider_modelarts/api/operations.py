@@ -86,8 +86,10 @@ class Walk(Generic[M]):
     """Every item of a paged list, and whether the walk is known to be complete.
 
     ``complete`` holds when every page reported the same count and exactly that many distinct
-    items were seen: then no page shifted under a concurrent create or delete, and a job missing
-    from ``items`` is not in the list. Otherwise absence proves nothing.
+    items were seen. When new items sort first (newest first), no page then shifted under a
+    concurrent create or delete, and a job missing from ``items`` is not in the list. In other
+    orders a create on a later page can hide a delete on an earlier one. Otherwise absence proves
+    nothing.
     """
 
     items: list[M]

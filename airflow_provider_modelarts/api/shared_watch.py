@@ -31,11 +31,17 @@ V1_WALK_PAGE = 1000
 
 
 def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[Any]]:
+    # Newest first, so a job created during the walk lands on the pages already read: a page can
+    # then only shift towards unread pages, and absence from a complete walk means gone. (In the
+    # v1 default orders, by name or by id, a create on a later page and a delete on an earlier one
+    # keep the count while a job slides onto a page already read.)
     if family is JobFamily.TRAINING:
-        return ops.walk_training_jobs(project_id)
+        return ops.walk_training_jobs(project_id, order="desc")
     if family is JobFamily.TRAINING_V1:
-        return ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE)
-    return ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE)
+        return ops.walk_training_jobs_v1(
+            project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc"
+        )
+    return ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
 
 
 @dataclass
