@@ -155,14 +155,18 @@ def test_stop_running_stops_then_deletes(emu: EmulatorServer, context: dict[str,
 def test_deferrable_cleanup_hands_the_report_to_execute_complete(
     emu: EmulatorServer, context: dict[str, Any]
 ) -> None:
+    """The report rides in the trigger (its ``echo``) and comes back in the event: ``dag.test()``
+    replaces resume kwargs with the event alone, so nothing may depend on them."""
     old = emu.seed("training", 5, status="Completed", age_seconds=OLD)
     operator = cleanup(deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
-    trigger, kwargs = deferred.value.trigger, deferred.value.kwargs
+    trigger = deferred.value.trigger
     assert isinstance(trigger, ModelArtsJobsTrigger)
     assert deferred.value.method_name == "execute_complete"
-    assert sorted(trigger.job_ids) == sorted(old) and sorted(kwargs["report"]["deleted"]) == sorted(old)
+    assert not deferred.value.kwargs
+    assert trigger.echo is not None
+    assert sorted(trigger.job_ids) == sorted(old) and sorted(trigger.echo["deleted"]) == sorted(old)
 
     classpath, trigger_kwargs = trigger.serialize()
     assert classpath.endswith("ModelArtsJobsTrigger")
@@ -173,7 +177,7 @@ def test_deferrable_cleanup_hands_the_report_to_execute_complete(
 
     (event,) = asyncio.run(asyncio.wait_for(run(), 20))
     assert (event["status"], event["total"], event["remaining"], event["errors"]) == ("success", 5, [], [])
-    report = operator.execute_complete(context, event, **kwargs)
+    report = operator.execute_complete(context, event)
     assert report["confirmed_gone"] == 5 and report["failed"] == []
     assert listed(emu, "training") == set()
 
