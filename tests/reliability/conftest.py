@@ -55,9 +55,9 @@ class Target:
 
 
 def seed_running(emu: EmulatorServer, family: str, count: int = 1) -> list[str]:
-    """Jobs that run until stopped (RES jobs get the 'ranking' type: no offline platform needed)."""
+    """Jobs already running, until stopped (RES jobs get the 'ranking' type: no offline platform needed)."""
     extra: dict[str, Any] = {"type": "ranking"} if family == "res" else {}
-    return emu.seed(family, count, emulator={"run_seconds": None}, **extra)
+    return emu.seed(family, count, age_seconds=5, emulator={"run_seconds": None}, **extra)
 
 
 def first_version(emu: EmulatorServer, job_id: str) -> str:
