@@ -120,7 +120,9 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
     if response.status_code == 401 and code in SIGNATURE_ERRORS:
         hint = clock_skew_hint(response)
         message = f"{message}; {hint}" if hint else message
-    cls = error_class(response.status_code, code, message)
+    # Only the service's own (JSON) error body can say a job is missing; the words "Not Found" on an
+    # HTML or plain-text page (a proxy, a wrong endpoint) say nothing about the job.
+    cls = error_class(response.status_code, code, message if isinstance(data, Mapping) else None)
     raise cls(
         message,
         status_code=response.status_code,
