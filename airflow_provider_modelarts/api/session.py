@@ -26,7 +26,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsRespo
 from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
-from airflow_provider_modelarts.auth.secrets import amask, mask
+from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
 from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
 
 T = TypeVar("T")
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "airflow-provider-modelarts"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger body is not read
 _verify_warned: set[str] = set()
+protect_http_trace_logs()
 
 
 def _too_large(request: ApiRequest, response: httpx.Response, limit: int) -> ModelArtsResponseError:
