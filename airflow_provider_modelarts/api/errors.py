@@ -61,7 +61,8 @@ class ModelArtsApiError(ModelArtsError):
 
     @property
     def is_not_found(self) -> bool:
-        return is_not_found(self.status_code, self.error_code, self.error_msg)
+        """Whether the service said the job does not exist (decided once, when the answer was read)."""
+        return isinstance(self, ModelArtsNotFoundError)
 
 
 class ModelArtsNotFoundError(ModelArtsApiError):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -25,6 +27,7 @@ from airflow_provider_modelarts.api.errors import (
     request_id_of,
 )
 from airflow_provider_modelarts.api.retry import RETRYABLE_STATUS, RetryPolicy
+from airflow_provider_modelarts.auth.signer import DATE_HEADER, parse_date
 
 T = TypeVar("T")
 
@@ -64,6 +67,34 @@ Outcome = httpx.Response | httpx.TransportError | None
 Execution = Generator[Step, Outcome, T]
 
 
+# Gateway signature failures; one cause is an X-Sdk-Date more than 15 minutes from the gateway clock.
+SIGNATURE_ERRORS = frozenset({"APIGW.0301", "APIG.0301", "APIGW.0303", "APIG.0303"})
+SDK_DATE_WINDOW_SECONDS = 15 * 60
+
+
+def clock_skew_hint(response: httpx.Response) -> str | None:
+    """Why a signed request was refused, if the signing clock and the service's clock disagree."""
+    try:
+        signed = response.request.headers.get(DATE_HEADER)
+        served = response.headers.get("Date")
+        if not signed or not served:
+            return None
+        signed_at = parse_date(signed)
+        served_at = parsedate_to_datetime(served)
+    except (RuntimeError, TypeError, ValueError, IndexError):
+        return None
+    if served_at.tzinfo is None:
+        served_at = served_at.replace(tzinfo=UTC)
+    apart = abs((served_at - signed_at).total_seconds())
+    if apart <= SDK_DATE_WINDOW_SECONDS:
+        return None
+    return (
+        f"likely cause: clock skew, the request was signed at {signed_at.isoformat()} "
+        f"({DATE_HEADER}) but the service's clock said {served_at.astimezone(UTC).isoformat()} "
+        f"({apart / 60:.0f} minutes apart; the limit is 15); fix this machine's clock"
+    )
+
+
 def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
     """Turn an answer into data, or raise the matching :class:`ModelArtsApiError`."""
     body = response.content
@@ -86,7 +117,12 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
     if response.is_success and not v1_failure:
         return ApiResponse(response.status_code, data, headers, request_id)
     code, message = parse_error_body(body, headers.get("content-type"))
-    cls = error_class(response.status_code, code, message)
+    if response.status_code == 401 and code in SIGNATURE_ERRORS:
+        hint = clock_skew_hint(response)
+        message = f"{message}; {hint}" if hint else message
+    # Only the service's own (JSON) error body can say a job is missing; the words "Not Found" on an
+    # HTML or plain-text page (a proxy, a wrong endpoint) say nothing about the job.
+    cls = error_class(response.status_code, code, message if isinstance(data, Mapping) else None)
     raise cls(
         message,
         status_code=response.status_code,

@@ -197,7 +197,7 @@ class TrainingJobVersionPage(_Model):
     job_id: str | None = None
     job_name: str | None = None
     version_count: int | None = None
-    versions: list[TrainingJobVersion] = Field(default_factory=list)
+    versions: list[TrainingJobVersion]  # required: an answer without it says nothing about the job
 
     _ids = field_validator("job_id", mode="before")(_numeric_text)
 

@@ -22,17 +22,79 @@ import httpx
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import AuthType, ConnectionConfig
 from airflow_provider_modelarts.api.endpoints import Service
-from airflow_provider_modelarts.api.errors import ModelArtsError
+from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsResponseError, request_id_of
 from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
-from airflow_provider_modelarts.auth.secrets import amask, mask
+from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
 from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 USER_AGENT = "airflow-provider-modelarts"
+MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger body is not read
 _verify_warned: set[str] = set()
+protect_http_trace_logs()
+
+
+def _too_large(request: ApiRequest, response: httpx.Response, limit: int) -> ModelArtsResponseError:
+    return ModelArtsResponseError(
+        f"{request.describe()}: HTTP {response.status_code} with a body larger than {limit} bytes; not read",
+        request_id=request_id_of(response.headers),
+    )
+
+
+def _declared_too_large(response: httpx.Response, limit: int) -> bool:
+    declared = response.headers.get("Content-Length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+def _buffered(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+    """The answer with its (decoded) body in memory, for :func:`interpret`."""
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
+
+
+def read_capped(request: ApiRequest, response: httpx.Response, limit: int = MAX_BODY_BYTES) -> httpx.Response:
+    """Read a streamed answer, refusing (with the request id) a body over ``limit`` bytes."""
+    try:
+        if _declared_too_large(response, limit):
+            raise _too_large(request, response, limit)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(request, response, limit)
+            chunks.append(chunk)
+        return _buffered(response, chunks)
+    finally:
+        response.close()
+
+
+async def aread_capped(
+    request: ApiRequest, response: httpx.Response, limit: int = MAX_BODY_BYTES
+) -> httpx.Response:
+    """Async twin of :func:`read_capped`."""
+    try:
+        if _declared_too_large(response, limit):
+            raise _too_large(request, response, limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(request, response, limit)
+            chunks.append(chunk)
+        return _buffered(response, chunks)
+    finally:
+        await response.aclose()
 
 
 class ModelArtsSession:
@@ -137,8 +199,13 @@ class ModelArtsSession:
                 time.sleep(step.seconds)
                 continue
             try:
-                value = client.send(
-                    self._build(client, step), auth=None if not step.authenticate else self._auth
+                value = read_capped(
+                    step,
+                    client.send(
+                        self._build(client, step),
+                        auth=None if not step.authenticate else self._auth,
+                        stream=True,
+                    ),
                 )
                 log.debug("%s -> %s", step.describe(), value.status_code)
             except httpx.TransportError as exc:
@@ -163,8 +230,13 @@ class ModelArtsSession:
                 await asyncio.sleep(step.seconds)
                 continue
             try:
-                value = await client.send(
-                    self._build(client, step), auth=None if not step.authenticate else self._auth
+                value = await aread_capped(
+                    step,
+                    await client.send(
+                        self._build(client, step),
+                        auth=None if not step.authenticate else self._auth,
+                        stream=True,
+                    ),
                 )
                 log.debug("%s -> %s", step.describe(), value.status_code)
             except httpx.TransportError as exc:

@@ -4,8 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import Callable
 from typing import Any
+
+# httpcore's DEBUG trace logs raw response headers, among them the IAM token (X-Subject-Token),
+# before anything could register it with the masker.
+_SECRET_HEADERS = re.compile(
+    r"(b'(?:x-subject-token|x-auth-token|x-security-token|authorization)', b')[^']*", re.IGNORECASE
+)
+HTTP_TRACE_LOGGERS = ("httpcore.http11", "httpcore.http2")
+
+
+class RedactSecretHeaders(logging.Filter):
+    """Replaces the values of credential headers in HTTP trace records with ``***``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_HEADERS.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def protect_http_trace_logs() -> None:
+    """Install :class:`RedactSecretHeaders` on httpcore's trace loggers (once)."""
+    for name in HTTP_TRACE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecretHeaders) for f in logger.filters):
+            logger.addFilter(RedactSecretHeaders())
 
 
 def _masker() -> tuple[Callable[[Any], None] | None, Any]:

@@ -172,9 +172,7 @@ class ModelArtsHook(BaseHook):
     # ---- running operations --------------------------------------------------------------------
 
     def _run(self, operation: Callable[..., Plan[T]], project_id: str | None, *args: Any, **kwargs: Any) -> T:
-        if project_id is not None:
-            ids.project_id(project_id)
-        project = project_id or self.get_config().project_id
+        project = ids.project_id(project_id) if project_id is not None else self.get_config().project_id
         if project is None:
             operation(_VALIDATION_PROJECT, *args, **kwargs)
             project = self.session.project_id()
@@ -183,10 +181,8 @@ class ModelArtsHook(BaseHook):
     async def _arun(
         self, operation: Callable[..., Plan[T]], project_id: str | None, *args: Any, **kwargs: Any
     ) -> T:
-        if project_id is not None:
-            ids.project_id(project_id)
         config = await self.aget_config()
-        project = project_id or config.project_id
+        project = ids.project_id(project_id) if project_id is not None else config.project_id
         session = await self.asession()
         if project is None:
             operation(_VALIDATION_PROJECT, *args, **kwargs)
