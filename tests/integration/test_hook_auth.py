@@ -191,3 +191,15 @@ async def test_project_id_override_needs_no_look_up(connect: Connect, emu: Emula
     per_call = ModelArtsHook(retry_policy=FAST)
     assert per_call.get_training_job(job_id, project_id=project).id == job_id
     assert requests_to(emu) == {"v2.detail": 3}
+
+
+async def test_wrong_iam_password_does_not_borrow_a_cached_token(
+    connect: Connect, emu: EmulatorServer, mode: str
+) -> None:
+    [job_id] = emu.seed("training", status="Running")
+    assert (await Api(connect("token"), mode)("get_training_job", job_id)).id == job_id
+    wrong = Api(connect("token", conn_id="modelarts_wrong", password="not-the-password"), mode)
+    with pytest.raises(ModelArtsAuthError):
+        await wrong("get_training_job", job_id)
+    assert requests_to(emu) == {"iam.tokens": 2, "v2.detail": 1}
+    assert responses_of(emu, "iam.tokens") == {"201": 1, "401": 1}
