@@ -27,7 +27,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError
 from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
-from airflow_provider_modelarts.auth.secrets import amask, mask
+from airflow_provider_modelarts.auth.secrets import amask, mask, redact_http_debug_logs
 from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
 
 T = TypeVar("T")
@@ -181,6 +181,7 @@ class ModelArtsSession:
             assert cfg.access_key and cfg.secret_key
             token = cfg.security_token.get_secret_value() if cfg.security_token else None
             return AkSkAuth(cfg.access_key, cfg.secret_key.get_secret_value(), token)
+        redact_http_debug_logs()
         return IamTokenAuth(self.token_key(), self._fetch_token, self._afetch_token, self._tokens)
 
     def token_key(self) -> TokenKey:

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import Callable
 from typing import Any
+
+# httpcore logs every response's headers at DEBUG, X-Subject-Token (a new IAM token) included,
+# before the token can be registered with the masker; these header values are blanked there.
+_HTTP_DEBUG_LOGGERS = ("httpcore.http11", "httpcore.http2")
+_SECRET_HEADER = re.compile(
+    r"(\(b'(?:x-subject-token|x-auth-token|x-security-token)', b')[^']*(')", re.IGNORECASE
+)
 
 
 def _masker() -> tuple[Callable[[Any], None] | None, Any]:
@@ -36,3 +45,20 @@ async def amask(value: str | None) -> None:
             await async_mask(value)
         return
     await asyncio.to_thread(mask, value)
+
+
+class _SecretHeaderFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET_HEADER.sub(r"\1***\2", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def redact_http_debug_logs() -> None:
+    """Keep token headers out of httpcore's DEBUG lines (idempotent)."""
+    for name in _HTTP_DEBUG_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _SecretHeaderFilter) for f in logger.filters):
+            logger.addFilter(_SecretHeaderFilter())

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable, Iterable
 
 import pytest
 
+from airflow_provider_modelarts.api.errors import ModelArtsAuthError, ModelArtsServerError
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.auth.token import TOKENS
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
-from .conftest import requests_to
+from .conftest import Api, requests_to
 
 Connect = Callable[..., ModelArtsHook]
 WRONG_SK = "WrongSecretKeyWrongSecretKeyWrong000001"
@@ -130,3 +132,61 @@ def test_aksk_auth_repr() -> None:
     auth = AkSkAuth("AK-VISIBLE", "SK-HIDDEN-VALUE", "SECURITY-TOKEN-HIDDEN")
     assert "AK-VISIBLE" in repr(auth)
     assert "SK-HIDDEN-VALUE" not in repr(auth) and "SECURITY-TOKEN-HIDDEN" not in repr(auth)
+
+
+def _log_texts(records: Iterable[logging.LogRecord]) -> list[str]:
+    texts = []
+    for record in records:
+        texts.append(record.getMessage())
+        texts.append(repr(record.args))
+        if record.exc_info and record.exc_info[1] is not None:
+            texts.append(repr(record.exc_info[1]))
+        if record.exc_text:
+            texts.append(record.exc_text)
+    return texts
+
+
+async def test_debug_logs_and_errors_hold_no_secrets(
+    connect: Connect, emu: EmulatorServer, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    [job_id] = emu.seed("training", status="Running")
+    errors: list[str] = []
+    issued: list[str] = []
+
+    # Signed calls first: moving the emulator clock (below) puts X-Sdk-Date out of its window.
+    assert await Api(connect("temporary", conn_id="signed_temporary"), mode)("get_training_job", job_id)
+    with pytest.raises(ModelArtsAuthError) as wrong_sk:
+        await Api(connect(password=WRONG_SK, conn_id="signed_wrong"), mode)("get_training_job", job_id)
+    errors.append(str(wrong_sk.value))
+
+    token_hook = connect("token", conn_id="by_token")
+    token_api = Api(token_hook, mode)
+    await token_api("get_training_job", job_id)
+    issued.append(TOKENS.peek((await token_hook.asession()).token_key()).value)  # type: ignore[union-attr]
+    emu.advance(emu.config.token_ttl_seconds + 1)
+    emu.faults.set("v2.search", {"next_count": 2, "next_status": 503})
+    await token_api("list_training_jobs")  # expired token refreshed, then two 503 retried
+    issued.append(TOKENS.peek((await token_hook.asession()).token_key()).value)  # type: ignore[union-attr]
+    assert issued[0] != issued[1]
+    emu.faults.set("v2.detail", {"next_count": 10, "next_status": 503})
+    with pytest.raises(ModelArtsServerError) as exhausted:
+        await token_api("get_training_job", job_id)
+    errors.append(str(exhausted.value))
+    emu.faults.clear()
+
+    with pytest.raises(ModelArtsAuthError) as refused:
+        await Api(connect("token", conn_id="wrong_pw", password=WRONG_PASSWORD), mode)(
+            "get_training_job", job_id
+        )
+    errors.append(str(refused.value))
+    errors.append(connect("token", conn_id="wrong_pw_test", password=WRONG_PASSWORD).test_connection()[1])
+
+    assert len(errors) == 4 and requests_to(emu, "iam.tokens") == 4
+    ours = [r for r in caplog.records if r.name.startswith("airflow_provider_modelarts")]
+    assert len(ours) >= 5, "the session's DEBUG lines were not captured"
+    headers = [r.getMessage() for r in caplog.records if "x-subject-token" in r.getMessage()]
+    assert headers and all("(b'x-subject-token', b'***')" in text for text in headers)  # blanked
+    secrets = [*_secrets(emu), *issued]
+    assert not _leaks(_log_texts(caplog.records), secrets)
+    assert not _leaks(errors, secrets)
