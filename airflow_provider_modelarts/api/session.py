@@ -9,6 +9,7 @@ keeps one connection pool and one IAM token.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import ssl
 import threading
@@ -256,11 +257,15 @@ class ModelArtsSession:
 
     def token_key(self) -> TokenKey:
         cfg = self.config
+        # The password's digest is part of the key: a connection with a wrong password must not
+        # borrow a token that another connection of the same user obtained.
+        password = cfg.password.get_secret_value() if cfg.password else ""
         return (
             cfg.endpoint(Service.IAM),
             cfg.username or "",
             cfg.domain_name or "",
             cfg.project_id or cfg.region,
+            hashlib.sha256(password.encode()).hexdigest()[:16],
         )
 
     def _token_plan(self) -> Plan[tuple[str, Any]]:

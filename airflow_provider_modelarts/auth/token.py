@@ -1,7 +1,7 @@
 """IAM tokens: cached per process, refreshed before expiry and once on 401, fetched once for many callers.
 
-The cache key is (IAM endpoint, user, domain, project), never a secret. Sync callers serialize on a
-lock per key; async callers on the same event loop await one shared fetch.
+The cache key is (IAM endpoint, user, domain, project, password digest), never a secret. Sync
+callers serialize on a lock per key; async callers on the same event loop await one shared fetch.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class IamToken:
         return now < self.expires_at - REFRESH_LEAD_SECONDS
 
 
-TokenKey = tuple[str, str, str, str]
+TokenKey = tuple[str, str, str, str, str]
 
 
 class TokenCache:
