@@ -99,3 +99,18 @@ def drive(op: Any, context: dict[str, Any], driven: Driven | None = None) -> Dri
             kwargs = {**(deferred.kwargs or {}), "event": payload}
             step = lambda d=deferred, k=kwargs: op.resume_execution(d.method_name, k, context)  # noqa: E731
     raise AssertionError(f"the task deferred more than {MAX_DEFERRALS} times")
+
+
+def sync_dags_to_db(*dags: Any) -> None:
+    """Store DAGs defined in a test the way the DAG processor would, so ``dag.test()`` can run them."""
+    import tempfile
+
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    with tempfile.TemporaryDirectory() as empty:
+        bag = DagBag(dag_folder=empty)
+    for dag in dags:
+        bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
