@@ -18,7 +18,12 @@ from typing import Any, ClassVar
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsNotFoundError
+from airflow_provider_modelarts.api.errors import (
+    ModelArtsApiError,
+    ModelArtsError,
+    ModelArtsNotFoundError,
+    is_transient,
+)
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
@@ -181,7 +186,14 @@ class ModelArtsBaseOperator(BaseOperator):
     def wait(self, context: Any, goal: Goal, resume: str) -> Any:
         """Check once; then defer, or run the trigger's wait loop right here."""
         trigger = self.trigger(goal)
-        verdict = judge(goal, self.observe())
+        try:
+            verdict = judge(goal, self.observe())
+        except ModelArtsError as exc:
+            # Transient, like a failed poll: the wait below tolerates max_poll_failures of them.
+            if not is_transient(exc) or self.max_poll_failures <= 1:
+                raise
+            self.log.warning("Checking %s failed, will keep polling: %s", self.describe(), exc)
+            verdict = Verdict(False, None)
         if verdict.done:
             event = trigger.verdict_payload(verdict, polls=1)
         elif self.deferrable:

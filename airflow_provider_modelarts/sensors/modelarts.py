@@ -13,7 +13,12 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import BaseSensorOperator, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSkipException,
+    BaseSensorOperator,
+    conf,
+)
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
@@ -95,8 +100,6 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
             raise
         self._failures = 0
         if verdict.error:
-            from airflow.providers.common.compat.sdk import AirflowFailException
-
             raise AirflowFailException(f"{self.describe()}: {verdict.error}")
         self.log.info("%s: %s", self.describe(), "reached" if verdict.done else verdict.final_status)
         return verdict.done
@@ -105,7 +108,14 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         self.target()
         if not self.deferrable:
             return super().execute(context)
-        if self.poke(context):
+        try:
+            reached = self.poke(context)
+        except AirflowFailException as exc:
+            # What BaseSensorOperator.execute does for the pokes of the other modes.
+            if self.soft_fail:
+                raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
+            raise
+        if reached:
             return None
         family, job, version = self.target()
         self.defer(

@@ -1,0 +1,116 @@
+"""Helpers for tests that drive operators, sensors and triggers against the emulator.
+
+``emu`` is the emulator fixture with ``modelarts_default`` pointing at it. ``make_context`` builds
+the smallest context a task needs here: ``params`` for templates and a task instance stand-in
+that records ``xcom_push``. ``drive`` runs an operator the way a worker and a triggerer would:
+``execute``; on ``TaskDeferred`` the trigger runs to its one event, which is handed back through
+``resume_execution`` (again and again, bounded, if the task defers more than once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_modelarts.emulator import EmulatorServer
+
+EVENT_TIMEOUT = 30.0
+MAX_DEFERRALS = 4
+FAST = 0.05  # poll interval of the tests, in seconds
+
+
+@pytest.fixture
+def emu(modelarts_emulator: EmulatorServer, use_connection: Any) -> EmulatorServer:
+    use_connection(modelarts_emulator.airflow_connection())
+    return modelarts_emulator
+
+
+class RecordingTI:
+    """Stands in for the task instance: records what the task pushes to XCom."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def make_context(**params: Any) -> dict[str, Any]:
+    ti = RecordingTI()
+    return {"ti": ti, "task_instance": ti, "params": params}
+
+
+def requests(server: EmulatorServer, route: str) -> int:
+    return int(server.stats()["requests"].get(route, 0))
+
+
+def mutating_requests(server: EmulatorServer) -> dict[str, int]:
+    """Requests to routes that change jobs (create, stop, terminate, delete)."""
+    words = ("create", "delete", "stop", "terminate")
+    return {
+        route: count
+        for route, count in server.stats()["requests"].items()
+        if any(word in route for word in words) and count
+    }
+
+
+async def all_events(trigger: BaseTrigger, limit: float = EVENT_TIMEOUT) -> list[TriggerEvent]:
+    """Every event the trigger yields until ``run()`` ends (bounded in time)."""
+    async with asyncio.timeout(limit):
+        return [event async for event in trigger.run()]
+
+
+def run_trigger(trigger: BaseTrigger, limit: float = EVENT_TIMEOUT) -> dict[str, Any]:
+    """Run a trigger to its end; it must yield exactly one event. Returns the payload."""
+    events = asyncio.run(all_events(trigger, limit))
+    assert len(events) == 1, events
+    payload = events[0].payload
+    assert isinstance(payload, dict)
+    return payload
+
+
+@dataclass
+class Driven:
+    result: Any = None
+    deferrals: list[TaskDeferred] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def drive(op: Any, context: dict[str, Any], driven: Driven | None = None) -> Driven:
+    """Execute ``op``; run each deferral's trigger and resume the task with its event.
+
+    Exceptions of the task propagate; ``driven`` (if given) keeps what happened before them.
+    """
+    driven = driven if driven is not None else Driven()
+    step = lambda: op.execute(context)  # noqa: E731
+    for _ in range(MAX_DEFERRALS + 1):
+        try:
+            driven.result = step()
+            return driven
+        except TaskDeferred as deferred:
+            driven.deferrals.append(deferred)
+            payload = run_trigger(deferred.trigger)
+            driven.events.append(payload)
+            kwargs = {**(deferred.kwargs or {}), "event": payload}
+            step = lambda d=deferred, k=kwargs: op.resume_execution(d.method_name, k, context)  # noqa: E731
+    raise AssertionError(f"the task deferred more than {MAX_DEFERRALS} times")
+
+
+def sync_dags_to_db(*dags: Any) -> None:
+    """Store DAGs defined in a test the way the DAG processor would, so ``dag.test()`` can run them."""
+    import tempfile
+
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+
+    DagBundlesManager().sync_bundles_to_db()
+    with tempfile.TemporaryDirectory() as empty:
+        bag = DagBag(dag_folder=empty)
+    for dag in dags:
+        bag.bag_dag(dag)
+    sync_bag_to_db(bag, "dags-folder", None)
