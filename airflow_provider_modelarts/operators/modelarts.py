@@ -243,7 +243,14 @@ class _DeleteOperator(ModelArtsBaseOperator):
         try:
             self.delete()
         except ModelArtsNotFoundError as exc:
-            return self.absent(exc)
+            # A delete that answers "not found" is only believed once the detail endpoint agrees:
+            # RES answers del-job for a job of another type that way, while the job still exists.
+            if self.observe() is None:
+                return self.absent(exc)
+            raise AirflowException(
+                f"{self.describe()}: the delete request answered 'not found' ({exc}), but the job "
+                "still exists; check the request's parameters (for RES, the job_type)"
+            ) from exc
         except ModelArtsApiError:
             snapshot = self.observe()
             if snapshot is None:

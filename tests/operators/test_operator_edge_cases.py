@@ -315,3 +315,38 @@ def test_res_templated_body_is_validated_before_the_request(emu: EmulatorServer)
     assert drive(op, good).result["final_status"] == ABSENT
     assert emu.stats()["responses"]["res.delete"] == {"200": 1}
     assert emulator_status(emu, Target(JobFamily.RES, job_id)) is None
+
+
+# ---- a delete that answers "not found" for a job that exists ----------------------------------
+
+
+@MODES
+def test_res_delete_with_the_wrong_type_is_not_taken_for_already_gone(
+    emu: EmulatorServer, deferrable: bool
+) -> None:
+    """RES answers del-job for a job of another type with "not found"; the job is still there."""
+    [job_id] = emu.seed("res", 1, type="filter", status="RUNNING")
+    operator = ops.RESDeleteJobOperator(
+        task_id="res",
+        job_id=job_id,
+        job_type="etl",
+        offline_platform=RES_PLATFORM,
+        poll_interval=0.05,
+        deferrable=deferrable,
+    )
+    with pytest.raises(AirflowException, match=r"still exists; check .*job_type"):
+        drive(operator, make_context())
+    assert requests(emu, "res.delete") == 1
+    assert ModelArtsHook().get_res_job(job_id).job_id == job_id  # nothing was deleted
+
+    right = ops.RESDeleteJobOperator(
+        task_id="res",
+        job_id=job_id,
+        job_type="filter",
+        offline_platform=RES_PLATFORM,
+        poll_interval=0.05,
+        deferrable=deferrable,
+    )
+    result = drive(right, make_context()).result
+    assert result["already_absent"] is False
+    assert result["final_status"] == ABSENT
