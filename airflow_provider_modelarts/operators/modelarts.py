@@ -307,11 +307,11 @@ class _StopOperator(ModelArtsBaseOperator):
         return None
 
 
-class ModelArtsDeleteTrainingJobOperator(_DeleteOperator):
-    """Delete a v2 training job and wait until the service no longer knows it.
+# ---- the id schemes: each owns its arguments, template fields, parse-time check and target ------
 
-    :param training_job_id: The job's id (templated).
-    """
+
+class _TrainingJobTarget(ModelArtsBaseOperator):
+    """One v2 training job, named by ``training_job_id``."""
 
     template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "training_job_id")
     job_family = JobFamily.TRAINING
@@ -324,41 +324,11 @@ class ModelArtsDeleteTrainingJobOperator(_DeleteOperator):
     def target(self) -> tuple[JobFamily, str, str | None]:
         return ids.job_target(self.job_family, self.training_job_id)
 
-    def delete(self) -> None:
-        self.hook.delete_training_job(self.target()[1])
 
-
-class ModelArtsTerminateTrainingJobOperator(_StopOperator):
-    """Terminate a creating, pending or running v2 training job and wait until it has stopped.
-
-    :param training_job_id: The job's id (templated).
-    :param fail_if_not_running: Fail instead of succeeding when the job already finished.
-    """
-
-    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "training_job_id")
-    job_family = JobFamily.TRAINING
-    action = "terminate"
-
-    def __init__(self, *, training_job_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, training_job_id)
-        self.training_job_id = training_job_id
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.training_job_id)
-
-    def stop(self) -> None:
-        self.hook.terminate_training_job(self.target()[1])
-
-
-class ModelArtsDeleteTrainingJobV1Operator(_DeleteOperator):
-    """Delete a v1 training job with all its versions and wait until it is gone.
-
-    :param job_id: The numeric job id (templated).
-    """
+class _JobTarget(ModelArtsBaseOperator):
+    """One job named by ``job_id`` in the subclass's ``job_family``."""
 
     template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id")
-    job_family = JobFamily.TRAINING_V1
 
     def __init__(self, *, job_id: str | int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -368,11 +338,66 @@ class ModelArtsDeleteTrainingJobV1Operator(_DeleteOperator):
     def target(self) -> tuple[JobFamily, str, str | None]:
         return ids.job_target(self.job_family, self.job_id)
 
+
+class _VersionTarget(ModelArtsBaseOperator):
+    """One version of a v1 training job, named by ``job_id`` and ``version_id``."""
+
+    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id", "version_id")
+    job_family = JobFamily.TRAINING_V1
+
+    def __init__(self, *, job_id: str | int, version_id: str | int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        ids.check_literal_target(self.job_family, job_id, version_id)
+        self.job_id = job_id
+        self.version_id = version_id
+
+    def target(self) -> tuple[JobFamily, str, str | None]:
+        return ids.job_target(self.job_family, self.job_id, self.version_id)
+
+    def version_target(self) -> tuple[str, str]:
+        _, job, version = self.target()
+        return job, str(version)
+
+
+# ---- the operators ----------------------------------------------------------------------------
+
+
+class ModelArtsDeleteTrainingJobOperator(_TrainingJobTarget, _DeleteOperator):
+    """Delete a v2 training job and wait until the service no longer knows it.
+
+    :param training_job_id: The job's id (templated).
+    """
+
+    def delete(self) -> None:
+        self.hook.delete_training_job(self.target()[1])
+
+
+class ModelArtsTerminateTrainingJobOperator(_TrainingJobTarget, _StopOperator):
+    """Terminate a creating, pending or running v2 training job and wait until it has stopped.
+
+    :param training_job_id: The job's id (templated).
+    :param fail_if_not_running: Fail instead of succeeding when the job already finished.
+    """
+
+    action = "terminate"
+
+    def stop(self) -> None:
+        self.hook.terminate_training_job(self.target()[1])
+
+
+class ModelArtsDeleteTrainingJobV1Operator(_JobTarget, _DeleteOperator):
+    """Delete a v1 training job with all its versions and wait until it is gone.
+
+    :param job_id: The numeric job id (templated).
+    """
+
+    job_family = JobFamily.TRAINING_V1
+
     def delete(self) -> None:
         self.hook.delete_training_job_v1(self.target()[1])
 
 
-class ModelArtsStopTrainingJobVersionOperator(_StopOperator):
+class ModelArtsStopTrainingJobVersionOperator(_VersionTarget, _StopOperator):
     """Stop a running version of a v1 training job and wait until it is KILLED (or finished).
 
     :param job_id: The numeric job id (templated).
@@ -380,48 +405,22 @@ class ModelArtsStopTrainingJobVersionOperator(_StopOperator):
     :param fail_if_not_running: Fail instead of succeeding when the version already finished.
     """
 
-    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id", "version_id")
-    job_family = JobFamily.TRAINING_V1
-
-    def __init__(self, *, job_id: str | int, version_id: str | int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, job_id, version_id)
-        self.job_id = job_id
-        self.version_id = version_id
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.job_id, self.version_id)
-
     def stop(self) -> None:
-        _, job, version = self.target()
-        self.hook.stop_training_job_version(job, str(version))
+        self.hook.stop_training_job_version(*self.version_target())
 
 
-class ModelArtsDeleteTrainingJobVersionOperator(_DeleteOperator):
+class ModelArtsDeleteTrainingJobVersionOperator(_VersionTarget, _DeleteOperator):
     """Delete one version of a v1 training job and wait until it is gone.
 
     :param job_id: The numeric job id (templated).
     :param version_id: The numeric version id (templated).
     """
 
-    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id", "version_id")
-    job_family = JobFamily.TRAINING_V1
-
-    def __init__(self, *, job_id: str | int, version_id: str | int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, job_id, version_id)
-        self.job_id = job_id
-        self.version_id = version_id
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.job_id, self.version_id)
-
     def delete(self) -> None:
-        _, job, version = self.target()
-        self.hook.delete_training_job_version(job, str(version))
+        self.hook.delete_training_job_version(*self.version_target())
 
 
-class ModelArtsDeleteVisualizationJobOperator(_DeleteOperator):
+class ModelArtsDeleteVisualizationJobOperator(_JobTarget, _DeleteOperator):
     """Delete a v1 visualization job and wait until it is gone.
 
     The service refuses to delete a job that is still stopping (KILLING); the operator then waits
@@ -430,44 +429,26 @@ class ModelArtsDeleteVisualizationJobOperator(_DeleteOperator):
     :param job_id: The numeric job id (templated).
     """
 
-    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id")
     job_family = JobFamily.VISUALIZATION
-
-    def __init__(self, *, job_id: str | int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, job_id)
-        self.job_id = job_id
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.job_id)
 
     def delete(self) -> None:
         self.hook.delete_visualization_job(self.target()[1])
 
 
-class ModelArtsStopVisualizationJobOperator(_StopOperator):
+class ModelArtsStopVisualizationJobOperator(_JobTarget, _StopOperator):
     """Stop a running v1 visualization job and wait until it has stopped.
 
     :param job_id: The numeric job id (templated).
     :param fail_if_not_running: Fail instead of succeeding when the job already finished.
     """
 
-    template_fields: Sequence[str] = (*ModelArtsBaseOperator.template_fields, "job_id")
     job_family = JobFamily.VISUALIZATION
-
-    def __init__(self, *, job_id: str | int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, job_id)
-        self.job_id = job_id
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.job_id)
 
     def stop(self) -> None:
         self.hook.stop_visualization_job(self.target()[1])
 
 
-class RESDeleteJobOperator(_DeleteOperator):
+class RESDeleteJobOperator(_JobTarget, _DeleteOperator):
     """RES ``del-job``: delete a Recommender System job and the data it produced, then wait until
     the job detail answers "not found".
 
@@ -477,30 +458,20 @@ class RESDeleteJobOperator(_DeleteOperator):
         "config_load_path": ...}``; required for etl, retrieval/recall, filter and standard jobs.
     """
 
-    template_fields: Sequence[str] = (
-        *ModelArtsBaseOperator.template_fields,
-        "job_id",
-        "job_type",
-        "offline_platform",
-    )
+    template_fields: Sequence[str] = (*_JobTarget.template_fields, "job_type", "offline_platform")
     template_fields_renderers: ClassVar[dict[str, str]] = {"offline_platform": "json"}
     job_family = JobFamily.RES
 
     def __init__(
         self, *, job_id: str, job_type: str, offline_platform: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, job_id)
+        super().__init__(job_id=job_id, **kwargs)
         if not ids.is_template(job_type):
             res_job_type(job_type)
             if offline_platform is None or not any(ids.is_template(v) for v in _leaves(offline_platform)):
                 res_offline_platform(job_type, offline_platform)
-        self.job_id = job_id
         self.job_type = job_type
         self.offline_platform = offline_platform
-
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.job_id)
 
     def delete(self) -> None:
         message = self.hook.delete_res_job(self.target()[1], self.job_type, self.offline_platform)
