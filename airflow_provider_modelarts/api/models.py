@@ -7,7 +7,7 @@ Each job model knows its family and answers the teardown questions through :mod:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,8 +18,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+class _StatusPredicates:
+    """The teardown questions, answered from ``category`` (see :mod:`.statuses`)."""
+
+    __slots__ = ()
+
+    @property
+    def category(self) -> Category:
+        raise NotImplementedError
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.category.terminal
+
+    @property
+    def is_stopped(self) -> bool:
+        """Not running any more: stopped, completed or failed."""
+        return self.category.terminal
+
+    @property
+    def is_failed(self) -> bool:
+        return self.category is Category.FAILED
+
+
 @dataclass(frozen=True, slots=True)
-class JobSnapshot:
+class JobSnapshot(_StatusPredicates):
     """One observation of a job: who it is and what state it was in."""
 
     family: JobFamily
@@ -37,22 +60,9 @@ class JobSnapshot:
     def status_name(self) -> str:
         return status_name(self.family, self.status)
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.category.terminal
 
-    @property
-    def is_stopped(self) -> bool:
-        """Not running any more: stopped, completed or failed."""
-        return self.category.terminal
-
-    @property
-    def is_failed(self) -> bool:
-        return self.category is Category.FAILED
-
-
-class _Snapshotting(_Model):
-    family: JobFamily
+class _Snapshotting(_StatusPredicates, _Model):
+    family: ClassVar[JobFamily]
 
     def snapshot(self) -> JobSnapshot:
         raise NotImplementedError
@@ -60,18 +70,6 @@ class _Snapshotting(_Model):
     @property
     def category(self) -> Category:
         return self.snapshot().category
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.category.terminal
-
-    @property
-    def is_stopped(self) -> bool:
-        return self.category.terminal
-
-    @property
-    def is_failed(self) -> bool:
-        return self.category is Category.FAILED
 
 
 # ---- v2 training jobs -------------------------------------------------------------------------
@@ -96,7 +94,7 @@ class V2Status(_Model):
 class TrainingJob(_Snapshotting):
     """A v2 training job (detail answer or search item)."""
 
-    family: JobFamily = JobFamily.TRAINING
+    family: ClassVar[JobFamily] = JobFamily.TRAINING
     kind: str | None = None
     metadata: V2Metadata
     status: V2Status = Field(default_factory=V2Status)
@@ -137,7 +135,7 @@ def _numeric_text(value: Any) -> Any:
 class TrainingJobV1(_Snapshotting):
     """A v1 training job as listed (its latest version's status)."""
 
-    family: JobFamily = JobFamily.TRAINING_V1
+    family: ClassVar[JobFamily] = JobFamily.TRAINING_V1
     job_id: str
     job_name: str | None = None
     version_id: str | None = None
@@ -169,7 +167,7 @@ class TrainingJobV1Page(_Model):
 class TrainingJobVersion(_Snapshotting):
     """A version of a v1 training job (version list item or version detail)."""
 
-    family: JobFamily = JobFamily.TRAINING_V1
+    family: ClassVar[JobFamily] = JobFamily.TRAINING_V1
     job_id: str | None = None
     job_name: str | None = None
     version_id: str
@@ -206,7 +204,7 @@ class TrainingJobVersionPage(_Model):
 
 
 class VisualizationJob(_Snapshotting):
-    family: JobFamily = JobFamily.VISUALIZATION
+    family: ClassVar[JobFamily] = JobFamily.VISUALIZATION
     job_id: str
     job_name: str | None = None
     job_desc: str | None = None
@@ -239,7 +237,7 @@ class VisualizationJobPage(_Model):
 
 
 class ResJob(_Snapshotting):
-    family: JobFamily = JobFamily.RES
+    family: ClassVar[JobFamily] = JobFamily.RES
     job_id: str
     job_name: str | None = None
     job_description: str | None = None
