@@ -283,7 +283,7 @@ class ModelArtsSession:
     def _token(value: str, body: Any) -> IamToken:
         expires = datetime.fromisoformat(str(body.expires_at).replace("Z", "+00:00")).timestamp()
         project = body.project.get("id") if isinstance(body.project, dict) else None
-        return IamToken(value, expires, str(project) if project else None)
+        return IamToken(value, expires, str(project) if project else None, received_at=time.time())
 
     def _fetch_token(self) -> IamToken:
         value, body = self.run(self._token_plan())

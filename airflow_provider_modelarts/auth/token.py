@@ -23,12 +23,17 @@ class IamToken:
     value: str
     expires_at: float  # epoch seconds
     project_id: str | None = None
+    received_at: float | None = None  # epoch seconds
 
     def __repr__(self) -> str:
         return f"IamToken(value='***', expires_at={self.expires_at!r}, project_id={self.project_id!r})"
 
     def fresh(self, now: float) -> bool:
-        return now < self.expires_at - REFRESH_LEAD_SECONDS
+        """Usable without renewal: renewed a few minutes early, but never before half its life."""
+        lead = REFRESH_LEAD_SECONDS
+        if self.received_at is not None:
+            lead = min(lead, (self.expires_at - self.received_at) / 2)
+        return now < self.expires_at - lead
 
 
 TokenKey = tuple[str, str, str, str, str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
@@ -92,7 +93,7 @@ class ModelArtsHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Connection form labels for Airflow 3.1 (3.2+ reads them from the provider info)."""
-        return dict(cls.UI_FIELD_BEHAVIOUR)
+        return copy.deepcopy(cls.UI_FIELD_BEHAVIOUR)
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -310,12 +311,24 @@ def test_token_auth_fetches_once_and_refreshes_once_on_401():
 
 
 def test_token_close_to_expiry_is_refreshed_before_use():
+    """A 10-minute token is renewed once less than 5 minutes of it are left, before it expires."""
     counter: list[int] = []
-    soon = datetime.now(UTC) + timedelta(seconds=60)
-    session, _ = _session(_token_answer(counter, expires=soon), auth_type="token")
+    now = [time.time()]
+    expires = datetime.now(UTC) + timedelta(minutes=10)
+    recorder = Recorder(_token_answer(counter, expires=expires))
+    session = ModelArtsSession(
+        _config(auth_type="token"),
+        policy=FAST,
+        transport=httpx.MockTransport(recorder),
+        token_cache=TokenCache(clock=lambda: now[0]),
+    )
     session.run(ops.get_training_job(P, JOB))
+    now[0] += 200  # 8 minutes left: still used
     session.run(ops.get_training_job(P, JOB))
-    assert len(counter) == 2  # each token was already inside the refresh window
+    assert len(counter) == 1
+    now[0] += 200  # under 5 minutes left: renewed before use
+    session.run(ops.get_training_job(P, JOB))
+    assert len(counter) == 2
 
 
 async def test_many_concurrent_async_callers_share_one_token_request():
@@ -353,3 +366,13 @@ def test_verify_false_logs_a_warning(caplog):
     with caplog.at_level("WARNING"):
         _session(_script(httpx.Response(200)), verify=False, region="cn-north-1")
     assert "TLS certificate verification is OFF" in caplog.text
+
+
+def test_short_lived_tokens_are_reused_for_half_their_life():
+    """A token living less than the 5-minute renewal lead is still used, until half its life."""
+    counter: list[int] = []
+    soon = datetime.now(UTC) + timedelta(seconds=120)
+    session, _ = _session(_token_answer(counter, expires=soon), auth_type="token")
+    session.run(ops.get_training_job(P, JOB))
+    session.run(ops.get_training_job(P, JOB))
+    assert len(counter) == 1
