@@ -170,8 +170,11 @@ class ModelArtsJobTrigger(BaseTrigger):
                 failures = 0
                 if verdict.done:
                     return self.verdict_payload(verdict, polls)
+                if verdict.final_status != last_status:  # a line per change, not per poll
+                    self.log.info(
+                        "%s is %s; waiting for it to be %s", self.describe(), verdict.final_status, self.goal
+                    )
                 last_status = verdict.final_status
-                self.log.info("%s is %s; waiting for it to be %s", self.describe(), last_status, self.goal)
             if self.deadline is not None and time.time() + self.poll_interval > self.deadline:
                 message = (
                     f"{self.describe()} was not {self.goal} before the deadline (last status {last_status})"
