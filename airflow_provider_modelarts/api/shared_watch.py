@@ -30,12 +30,17 @@ SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISU
 V1_WALK_PAGE = 1000
 
 
-def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[Any]]:
+def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[JobSnapshot]]:
     if family is JobFamily.TRAINING:
-        return ops.walk_training_jobs(project_id)
+        return ops.walk_training_job_snapshots(project_id)
     if family is JobFamily.TRAINING_V1:
-        return ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE)
-    return ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE)
+        return _snapshots(ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE))
+    return _snapshots(ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE))
+
+
+def _snapshots(walk: Plan[ops.Walk[Any]]) -> Plan[ops.Walk[JobSnapshot]]:
+    done = yield from walk
+    return ops.Walk([item.snapshot() for item in done.items], done.complete, done.pages)
 
 
 @dataclass
@@ -141,7 +146,7 @@ class SharedWatch:
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
         self._walk_pages = walk.pages
-        listed = {snapshot.job_id: snapshot for snapshot in (item.snapshot() for item in walk.items)}
+        listed = {snapshot.job_id: snapshot for snapshot in walk.items}
         confirm = [
             job
             for job, requests in batch.items()
