@@ -26,6 +26,7 @@ from airflow_provider_modelarts.api.statuses import JobFamily
 
 BATCH_WINDOW = 0.05  # seconds: callers that poll within this window share a round
 DETAIL_CONCURRENCY = 16
+ANSWER_CHUNK = 100  # waiters woken per event-loop step when a round hands out its answers
 SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISUALIZATION})
 V1_WALK_PAGE = 1000
 
@@ -102,7 +103,9 @@ class SharedWatch:
             results = await self._answer(batch)
         except Exception as exc:
             results = dict.fromkeys(batch, exc)
-        for job_id, requests in batch.items():
+        for answered, (job_id, requests) in enumerate(batch.items(), 1):
+            if answered % ANSWER_CHUNK == 0:
+                await asyncio.sleep(0)  # let the waiters answered so far run: no long loop stall
             snapshot = results[job_id]
             if isinstance(snapshot, BaseException):
                 for request in requests:
