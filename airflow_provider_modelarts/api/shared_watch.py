@@ -26,6 +26,7 @@ from airflow_provider_modelarts.api.statuses import JobFamily
 
 BATCH_WINDOW = 0.05  # seconds: callers that poll within this window share a round
 DETAIL_CONCURRENCY = 16
+LONE_HORIZON = 3600.0  # seconds a job counts as watched after it was last asked about
 ANSWER_CHUNK = 100  # waiters woken per event-loop step when a round hands out its answers
 SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISUALIZATION})
 V1_WALK_PAGE = 1000
@@ -74,11 +75,14 @@ class SharedWatch:
         self._round: asyncio.Task[None] | None = None
         self._last_status: dict[str, Any] = {}
         self._walk_pages = 1
+        self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
+        self._pruned_at = 0.0
 
     async def observe(self, job_id: str, goal: watch.Goal) -> JobSnapshot | None:
         """The job's state as of the next round (``None``: the service says it does not exist)."""
         loop = asyncio.get_running_loop()
         request = _Request(goal, loop.create_future())
+        self._asked[job_id] = loop.time()
         self._pending.setdefault(job_id, []).append(request)
         if self._round is None or self._round.done():
             self._round = loop.create_task(self._run_round())
@@ -91,8 +95,18 @@ class SharedWatch:
                 if not waiting:
                     del self._pending[job_id]
 
+    def _window(self) -> float:
+        """How long a round gathers callers: the batch window, or nothing while this watch has
+        been asked about one job only (within the last hour): a lone wait then costs what asking
+        the job directly costs, with no extra wake-up of the event loop."""
+        now = asyncio.get_running_loop().time()
+        if now - self._pruned_at > 60:
+            self._pruned_at = now
+            self._asked = {job: at for job, at in self._asked.items() if now - at < LONE_HORIZON}
+        return BATCH_WINDOW if len(self._asked) > 1 else 0.0
+
     async def _run_round(self) -> None:
-        await asyncio.sleep(BATCH_WINDOW)
+        await asyncio.sleep(self._window())
         batch, self._pending = self._pending, {}
         batch = {job: [r for r in reqs if not r.future.done()] for job, reqs in batch.items()}
         batch = {job: reqs for job, reqs in batch.items() if reqs}
