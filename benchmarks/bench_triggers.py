@@ -48,6 +48,7 @@ class LagProbe:
     """Sleeps 1-5 ms over and over and records how late it wakes up."""
 
     samples: list[float] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)  # perf_counter start, end
     recording: bool = False
     _task: asyncio.Task[None] | None = None
 
@@ -61,7 +62,9 @@ class LagProbe:
             started = time.perf_counter()
             await asyncio.sleep(wanted)
             if self.recording:
-                self.samples.append(time.perf_counter() - started - wanted)
+                ended = time.perf_counter()
+                self.samples.append(ended - started - wanted)
+                self.spans.append((started, ended))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -75,6 +78,15 @@ class LagProbe:
 
     def max_ms(self) -> float:
         return max(self.samples, default=float("nan")) * 1000
+
+    def max_ms_outside(self, pauses: list[tuple[float, float]]) -> float:
+        """The largest overshoot among samples that no collector pause in ``pauses`` overlaps."""
+        kept = [
+            lag
+            for lag, (start, end) in zip(self.samples, self.spans, strict=True)
+            if not any(p_start < end and start < p_end for p_start, p_end in pauses)
+        ]
+        return max(kept, default=float("nan")) * 1000
 
 
 async def _until(condition: Callable[[], bool], what: str) -> None:
@@ -111,13 +123,17 @@ class GcPauses:
 
     def __init__(self) -> None:
         self.pauses: list[float] = []
+        self.full: list[tuple[float, float]] = []  # spans of oldest-generation collections
         self._started = 0.0
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
-            self.pauses.append(time.perf_counter() - self._started)
+            ended = time.perf_counter()
+            self.pauses.append(ended - self._started)
+            if info.get("generation") == 2:
+                self.full.append((self._started, ended))
 
     def __enter__(self) -> GcPauses:
         gc.callbacks.append(self._callback)
@@ -176,6 +192,8 @@ class Measured:
     watch: dict[str, int] = field(default_factory=dict)
     gc_max_ms: float = 0.0
     gc_total_ms: float = 0.0
+    full_gcs: int = 0
+    lag_max_outside_full_gc_ms: float = 0.0
 
     @property
     def cpu_per_job_round_us(self) -> float:
@@ -233,7 +251,8 @@ async def triggers_phase(
         await _cancel(tasks)
     return Measured(
         len(job_ids), polls, spent, wall, requests, probe.p99_ms(), probe.max_ms(), startup, rss_delta,
-        len(events), watch, pauses.max_ms, pauses.total_ms,
+        len(events), watch, pauses.max_ms, pauses.total_ms, len(pauses.full),
+        probe.max_ms_outside(pauses.full),
     )  # fmt: skip
 
 
@@ -319,7 +338,7 @@ async def floor_phase(
         await client.aclose()
     return Measured(
         len(job_ids), done, spent, wall, requests, probe.p99_ms(), probe.max_ms(), startup, rss_delta,
-        0, {}, pauses.max_ms, pauses.total_ms,
+        0, {}, pauses.max_ms, pauses.total_ms, len(pauses.full), probe.max_ms_outside(pauses.full),
     )  # fmt: skip
 
 
@@ -378,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floor-rounds", type=int, default=3, help="intervals of the floor's CPU window (2-10)"
     )
+    parser.add_argument(
+        "--freeze-gc",
+        action="store_true",
+        help="gc.freeze() once Airflow is loaded (the triggerer does not; writes triggers_gc_frozen.json)",
+    )
     parser.add_argument("--profile", metavar="FILE", help="cProfile the 1,000-trigger phase into FILE")
     parser.add_argument("--single-seconds", type=float, default=3.0, help="per single-job run (1-10)")
     args = parser.parse_args(argv)
@@ -388,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     lag_rounds = min(max(args.lag_rounds, 1), 10)
     single_seconds = min(max(args.single_seconds, 1.0), 10.0)
     prepare_airflow_home()
-    report = Report(NAME)
+    report = Report(NAME + ("_gc_frozen" if args.freeze_gc else ""))
     with EmulatorProcess("--run-seconds", "none") as emu:
         # 1. token auth: one token for all waits (this phase also warms imports up).
         use_connection("bench_token", emu.airflow_connection("token"))
@@ -397,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         token_run = _run(triggers_phase(emu, job_ids, "bench_token", interval, 1, 1))
         tokens = emu.tokens_issued()
+        if args.freeze_gc:  # everything loaded so far stays out of every later collection
+            gc.collect()
+            gc.freeze()
 
         use_connection("bench_aksk", emu.airflow_connection("aksk"))
         use_connection("bench_mem", emu.airflow_connection("aksk"))
@@ -438,12 +465,18 @@ def main(argv: list[str] | None = None) -> int:
     report.at_most("API requests per 40 waiting jobs per interval", round(per_40, 3), "requests", 1)
     report.below("event-loop lag p99", round(provider.lag_p99_ms, 2), "ms", 5)
     report.below("event-loop lag max", round(provider.lag_max_ms, 2), "ms", 50)
+    report.add(
+        "event-loop lag max, samples without a full GC", round(provider.lag_max_outside_full_gc_ms, 2), "ms"
+    )
+    report.add("full (oldest-generation) GC runs while measured", provider.full_gcs, "runs")
+    report.add("GC pause max while measured", round(provider.gc_max_ms, 1), "ms")
     report.exactly("IAM token requests (token auth)", tokens, "requests", 1)
     report.add("floor: CPU per waiting job per interval", round(floor.cpu_per_job_round_us, 1), "us")
     report.add("floor: API requests per interval", round(floor.requests_per_round, 1), "requests")
     report.add("floor: RSS growth per waiting coroutine", round(floor.rss_delta / floor.jobs / 1024, 1), "KB")
     report.add("floor: event-loop lag p99", round(floor.lag_p99_ms, 2), "ms")
     report.add("floor: event-loop lag max", round(floor.lag_max_ms, 2), "ms")
+    report.add("floor: GC pause max while measured", round(floor.gc_max_ms, 1), "ms")
     report.add("single job: trigger CPU per poll", round(ours_poll * 1e6, 1), "us")
     report.add("single job: floor CPU per poll", round(bare_poll * 1e6, 1), "us")
     report.at_most("single job: trigger / floor", round(ours_poll / bare_poll, 2), "x", 1.3)
