@@ -19,6 +19,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsResponseError
 from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
 from airflow_provider_modelarts.api.models import (
     IamTokenBody,
+    JobSnapshot,
     ResJob,
     ResJobPage,
     TrainingJob,
@@ -30,8 +31,10 @@ from airflow_provider_modelarts.api.models import (
     VisualizationJob,
     VisualizationJobPage,
 )
+from airflow_provider_modelarts.api.statuses import JobFamily
 
 M = TypeVar("M", bound=BaseModel)
+Item = TypeVar("Item")
 
 V2_PAGE_SIZE = 50
 V1_PAGE_SIZE = 100
@@ -82,7 +85,7 @@ def _request(
 
 
 @dataclass(frozen=True, slots=True)
-class Walk(Generic[M]):
+class Walk(Generic[Item]):
     """Every item of a paged list, and whether the walk is known to be complete.
 
     ``complete`` holds when every page reported the same count and exactly that many distinct
@@ -92,18 +95,18 @@ class Walk(Generic[M]):
     nothing.
     """
 
-    items: list[M]
+    items: list[Item]
     complete: bool
     pages: int
 
 
-PageFetch = Callable[[int], Plan[tuple[list[M], int | None]]]
+PageFetch = Callable[[int], Plan[tuple[list[Item], int | None]]]
 
 
 def _walk(
-    fetch: PageFetch[M], *, first: int, size: int, max_pages: int, key: Callable[[M], str]
-) -> Plan[Walk[M]]:
-    items: list[M] = []
+    fetch: PageFetch[Item], *, first: int, size: int, max_pages: int, key: Callable[[Item], str]
+) -> Plan[Walk[Item]]:
+    items: list[Item] = []
     seen: set[str] = set()
     counts: list[int | None] = []
     for index in range(max_pages):
@@ -247,6 +250,61 @@ def walk_training_jobs(
         return result.items, result.count if result.count is not None else result.total
 
     return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.id)
+
+
+def _v2_item_snapshot(item: Any) -> JobSnapshot | None:
+    """The snapshot of a plain, well-formed search item, read without building models (``None``:
+    the item is not plain, let the model judge it)."""
+    if type(item) is not dict:
+        return None
+    metadata, status = item.get("metadata"), item.get("status", {})
+    if type(metadata) is not dict or type(status) is not dict:
+        return None
+    job_id, phase = metadata.get("id"), status.get("phase")
+    name, created = metadata.get("name"), metadata.get("create_time")
+    if (
+        type(job_id) is not str
+        or (phase is not None and type(phase) is not str)
+        or (name is not None and type(name) is not str)
+        or (created is not None and type(created) is not int)
+    ):
+        return None
+    return JobSnapshot(JobFamily.TRAINING, job_id, phase, name=name, create_time=created)
+
+
+def _v2_page_snapshots(data: Any, response: ApiResponse) -> tuple[list[JobSnapshot], int | None]:
+    """A search page as snapshots: plain items are read directly (a walk of a thousand jobs then
+    leaves a thousand small snapshots behind, not a thousand models); the rest through the model."""
+    items = data.get("items", []) if type(data) is dict else None
+    count = data.get("count") if type(data) is dict else None
+    count = data.get("total") if count is None and type(data) is dict else count
+    if type(items) is not list or (count is not None and type(count) is not int):
+        page = _parse(TrainingJobPage, data, response, "training job search")
+        return [job.snapshot() for job in page.items], page.count if page.count is not None else page.total
+    snapshots = []
+    for item in items:
+        snapshot = _v2_item_snapshot(item)
+        if snapshot is None:
+            snapshot = _parse(TrainingJob, item, response, "training job search item").snapshot()
+        snapshots.append(snapshot)
+    return snapshots, count
+
+
+def walk_training_job_snapshots(
+    project_id: str, *, max_pages: int = DEFAULT_MAX_PAGES
+) -> Plan[Walk[JobSnapshot]]:
+    """Every v2 job of the project as a :class:`JobSnapshot` (id, phase, name, create time): the
+    light walk behind shared waits, same pages and completeness rules as :func:`walk_training_jobs`."""
+    ids.project_id(project_id)
+    _max_pages(max_pages)
+    segments = _v2(project_id, "training-job-searches")
+
+    def page(index: int) -> Plan[tuple[list[JobSnapshot], int | None]]:
+        body = training_job_search_body(page=index)
+        response = yield _request(Service.MODELARTS, "POST", *segments, json=body)
+        return _v2_page_snapshots(response.data, response)
+
+    return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.job_id)
 
 
 def list_training_jobs(project_id: str, **filters: Any) -> Plan[list[TrainingJob]]:

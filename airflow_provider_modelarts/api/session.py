@@ -316,11 +316,13 @@ class ModelArtsSession:
 
 _SHARED: dict[tuple[str, RetryPolicy], ModelArtsSession] = {}
 _SHARED_LOCK = threading.Lock()
+# Built once: a RetryPolicy seeds its own random generator, too costly to repeat on every look-up.
+_DEFAULT_POLICY = RetryPolicy()
 
 
 def shared_session(config: ConnectionConfig, policy: RetryPolicy | None = None) -> ModelArtsSession:
     """The process-wide session for this connection and retry policy."""
-    key = (config.identity(), policy or RetryPolicy())
+    key = (config.identity(), policy or _DEFAULT_POLICY)
     with _SHARED_LOCK:
         session = _SHARED.get(key)
         if session is None:

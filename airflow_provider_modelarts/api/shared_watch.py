@@ -26,22 +26,32 @@ from airflow_provider_modelarts.api.statuses import JobFamily
 
 BATCH_WINDOW = 0.05  # seconds: callers that poll within this window share a round
 DETAIL_CONCURRENCY = 16
+LONE_HORIZON = 3600.0  # seconds a job counts as watched after it was last asked about
+ANSWER_CHUNK = 100  # waiters woken per event-loop step when a round hands out its answers
 SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISUALIZATION})
 V1_WALK_PAGE = 1000
 
 
-def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[Any]]:
+def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[JobSnapshot]]:
     # Newest first, so a job created during the walk lands on the pages already read: a page can
     # then only shift towards unread pages, and absence from a complete walk means gone. (In the
     # v1 default orders, by name or by id, a create on a later page and a delete on an earlier one
-    # keep the count while a job slides onto a page already read.)
+    # keep the count while a job slides onto a page already read.) The v2 search is newest first
+    # by default.
     if family is JobFamily.TRAINING:
-        return ops.walk_training_jobs(project_id, order="desc")
+        return ops.walk_training_job_snapshots(project_id)
     if family is JobFamily.TRAINING_V1:
-        return ops.walk_training_jobs_v1(
-            project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc"
+        return _snapshots(
+            ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
         )
-    return ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
+    return _snapshots(
+        ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
+    )
+
+
+def _snapshots(walk: Plan[ops.Walk[Any]]) -> Plan[ops.Walk[JobSnapshot]]:
+    done = yield from walk
+    return ops.Walk([item.snapshot() for item in done.items], done.complete, done.pages)
 
 
 @dataclass
@@ -74,11 +84,14 @@ class SharedWatch:
         self._round: asyncio.Task[None] | None = None
         self._last_status: dict[str, Any] = {}
         self._walk_pages = 1
+        self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
+        self._pruned_at = 0.0
 
     async def observe(self, job_id: str, goal: watch.Goal) -> JobSnapshot | None:
         """The job's state as of the next round (``None``: the service says it does not exist)."""
         loop = asyncio.get_running_loop()
         request = _Request(goal, loop.create_future())
+        self._asked[job_id] = loop.time()
         self._pending.setdefault(job_id, []).append(request)
         if self._round is None or self._round.done():
             self._round = loop.create_task(self._run_round())
@@ -91,8 +104,20 @@ class SharedWatch:
                 if not waiting:
                     del self._pending[job_id]
 
+    def _window(self) -> float:
+        """How long a round gathers callers: the batch window, or nothing once this watch has
+        answered rounds about one job only (within the last hour): a lone wait then costs what
+        asking the job directly costs, with no extra wake-up of the event loop. A watch's first
+        round always gathers, so waits that start together share it."""
+        now = asyncio.get_running_loop().time()
+        if now - self._pruned_at > 60:
+            self._pruned_at = now
+            self._asked = {job: at for job, at in self._asked.items() if now - at < LONE_HORIZON}
+        lone = len(self._asked) <= 1 and self.stats.rounds > 0
+        return 0.0 if lone else BATCH_WINDOW
+
     async def _run_round(self) -> None:
-        await asyncio.sleep(BATCH_WINDOW)
+        await asyncio.sleep(self._window())
         batch, self._pending = self._pending, {}
         batch = {job: [r for r in reqs if not r.future.done()] for job, reqs in batch.items()}
         batch = {job: reqs for job, reqs in batch.items() if reqs}
@@ -103,7 +128,9 @@ class SharedWatch:
             results = await self._answer(batch)
         except Exception as exc:
             results = dict.fromkeys(batch, exc)
-        for job_id, requests in batch.items():
+        for answered, (job_id, requests) in enumerate(batch.items(), 1):
+            if answered % ANSWER_CHUNK == 0:
+                await asyncio.sleep(0)  # let the waiters answered so far run: no long loop stall
             snapshot = results[job_id]
             if isinstance(snapshot, BaseException):
                 for request in requests:
@@ -147,7 +174,7 @@ class SharedWatch:
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
         self._walk_pages = walk.pages
-        listed = {snapshot.job_id: snapshot for snapshot in (item.snapshot() for item in walk.items)}
+        listed = {snapshot.job_id: snapshot for snapshot in walk.items}
         confirm = [
             job
             for job, requests in batch.items()

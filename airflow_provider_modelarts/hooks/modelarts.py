@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -30,6 +32,10 @@ from airflow_provider_modelarts.auth.secrets import amask, mask
 T = TypeVar("T")
 CONFIG_CACHE_SECONDS = 30.0
 _RECENT_CONFIGS: dict[tuple[str, str | None, str | None], tuple[float, ConnectionConfig]] = {}
+# Connection look-ups under way, per event loop: concurrent callers await the same one.
+_LOOKUPS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str | None, str | None], asyncio.Task[ConnectionConfig]]
+] = weakref.WeakKeyDictionary()
 
 # Ids are checked against a syntactically valid project before the real project id is looked up,
 # so a bad id fails before any request, including the IAM look-up.
@@ -82,6 +88,7 @@ class ModelArtsHook(BaseHook):
         self.project_id = project_id
         self.retry_policy = retry_policy
         self._config: ConnectionConfig | None = None
+        self._session: ModelArtsSession | None = None  # set by asession(), for the hook's life
 
     # ---- connection ----------------------------------------------------------------------------
 
@@ -136,8 +143,9 @@ class ModelArtsHook(BaseHook):
     async def aget_config(self) -> ConnectionConfig:
         """Async twin of :meth:`get_config` for triggers: never blocks the event loop.
 
-        Parsed connections are shared by all hooks of the process for a short while, so a
-        triggerer starting a thousand waits on one connection looks it up once, not a thousand times.
+        Parsed connections are shared by all hooks of the process for a short while, and hooks
+        that ask for the same connection at the same time share one look-up, so a triggerer
+        starting a thousand waits on one connection looks it up once, not a thousand times.
         """
         if self._config is None:
             key = (self.modelarts_conn_id, self.region, self.project_id)
@@ -145,18 +153,25 @@ class ModelArtsHook(BaseHook):
             if cached is not None and time.monotonic() - cached[0] < CONFIG_CACHE_SECONDS:
                 self._config = cached[1]
                 return self._config
-            from airflow.providers.common.compat.connection import (
-                get_async_connection,
-                get_async_extra_dejson,
-            )
-
-            conn = await get_async_connection(self.modelarts_conn_id, hook=self)
-            config = self._config_from(conn, await get_async_extra_dejson(conn))
-            for secret in config.secrets():
-                await amask(secret)
-            self._config = config
-            _RECENT_CONFIGS[key] = (time.monotonic(), config)
+            loop = asyncio.get_running_loop()
+            lookups = _LOOKUPS.setdefault(loop, {})
+            lookup = lookups.get(key)
+            if lookup is None:
+                lookup = lookups[key] = loop.create_task(self._alookup_config(key))
+                lookup.add_done_callback(lambda _task: lookups.pop(key, None))
+            # shielded: a waiter cancelled meanwhile must not cancel the look-up of the others
+            self._config = await asyncio.shield(lookup)
         return self._config
+
+    async def _alookup_config(self, key: tuple[str, str | None, str | None]) -> ConnectionConfig:
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+        conn = await get_async_connection(self.modelarts_conn_id, hook=self)
+        config = self._config_from(conn, await get_async_extra_dejson(conn))
+        for secret in config.secrets():
+            await amask(secret)
+        _RECENT_CONFIGS[key] = (time.monotonic(), config)
+        return config
 
     @property
     def session(self) -> ModelArtsSession:
@@ -164,7 +179,9 @@ class ModelArtsHook(BaseHook):
         return shared_session(self.get_config(), self.retry_policy)
 
     async def asession(self) -> ModelArtsSession:
-        return shared_session(await self.aget_config(), self.retry_policy)
+        if self._session is None:
+            self._session = shared_session(await self.aget_config(), self.retry_policy)
+        return self._session
 
     def console_url(self) -> str:
         config = self.get_config()
