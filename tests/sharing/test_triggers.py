@@ -70,8 +70,12 @@ async def test_many_triggers_share_walks_until_every_job_is_gone(
     assert watch.stats.observations == sum(e["polls"] for e in events)
     assert watch.stats.details == 0 and watch.stats.walks == watch.stats.rounds
     assert counter.delta() == {"v2.search": watch.stats.walk_pages}
-    # Two rounds while the 120 jobs were listed (3 pages), one after 30 were gone (90: 2 pages).
-    assert (watch.stats.rounds, watch.stats.walk_pages) == (3, 3 + 3 + 2)
+    # Shared: no more rounds than the polls of the busiest trigger (one round answers everyone).
+    # At least two rounds while the 120 jobs were listed (3 pages each), then at least one after
+    # the 30 were gone (90 jobs: 2 pages); how many exactly depends on the loop's timing.
+    rounds = watch.stats.rounds
+    assert 3 <= rounds <= max(e["polls"] for e in events)
+    assert 2 * 3 + 2 <= watch.stats.walk_pages <= 3 * rounds
 
 
 async def test_a_transient_walk_error_keeps_every_trigger_waiting(
