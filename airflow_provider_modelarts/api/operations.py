@@ -122,6 +122,11 @@ def _walk(
     return Walk(items, complete, len(counts))
 
 
+def items_of(walk: Plan[Walk[M]]) -> Plan[list[M]]:
+    """The items of a walk, as a plan (the walk validated its arguments when it was built)."""
+    return (yield from walk).items
+
+
 # ---- v2 training jobs -------------------------------------------------------------------------
 
 
@@ -309,12 +314,7 @@ def walk_training_job_snapshots(
 
 def list_training_jobs(project_id: str, **filters: Any) -> Plan[list[TrainingJob]]:
     """Every v2 job matching ``filters`` (see :func:`walk_training_jobs`)."""
-    walk = walk_training_jobs(project_id, **filters)
-
-    def plan() -> Plan[list[TrainingJob]]:
-        return (yield from walk).items
-
-    return plan()
+    return items_of(walk_training_jobs(project_id, **filters))
 
 
 # ---- v1 training jobs -------------------------------------------------------------------------
@@ -370,12 +370,7 @@ def walk_training_jobs_v1(
 
 def list_training_jobs_v1(project_id: str, **filters: Any) -> Plan[list[TrainingJobV1]]:
     """Every v1 training job matching ``filters`` (see :func:`walk_training_jobs_v1`)."""
-    walk = walk_training_jobs_v1(project_id, **filters)
-
-    def plan() -> Plan[list[TrainingJobV1]]:
-        return (yield from walk).items
-
-    return plan()
+    return items_of(walk_training_jobs_v1(project_id, **filters))
 
 
 def _walk_v1(
@@ -438,14 +433,7 @@ def list_training_job_versions(
         versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
         return versions, result.version_count
 
-    walk: Plan[Walk[TrainingJobVersion]] = _walk(
-        page, first=1, size=per_page, max_pages=max_pages, key=lambda v: v.version_id
-    )
-
-    def plan() -> Plan[list[TrainingJobVersion]]:
-        return (yield from walk).items
-
-    return plan()
+    return items_of(_walk(page, first=1, size=per_page, max_pages=max_pages, key=lambda v: v.version_id))
 
 
 def get_training_job_version(
@@ -516,12 +504,7 @@ def walk_visualization_jobs(
 
 def list_visualization_jobs(project_id: str, **filters: Any) -> Plan[list[VisualizationJob]]:
     """Every visualization job matching ``filters`` (see :func:`walk_visualization_jobs`)."""
-    walk = walk_visualization_jobs(project_id, **filters)
-
-    def plan() -> Plan[list[VisualizationJob]]:
-        return (yield from walk).items
-
-    return plan()
+    return items_of(walk_visualization_jobs(project_id, **filters))
 
 
 def get_visualization_job(project_id: str, job_id: str | int) -> Plan[VisualizationJob]:
@@ -648,14 +631,7 @@ def list_res_jobs(
         result = _parse(ResJobPage, response.data, response, "RES job list")
         return result.jobs, result.total_items
 
-    walk: Plan[Walk[ResJob]] = _walk(
-        page, first=1, size=page_size, max_pages=max_pages, key=lambda job: job.job_id
-    )
-
-    def plan() -> Plan[list[ResJob]]:
-        return (yield from walk).items
-
-    return plan()
+    return items_of(_walk(page, first=1, size=page_size, max_pages=max_pages, key=lambda job: job.job_id))
 
 
 # ---- IAM ------------------------------------------------------------------------------------
