@@ -30,6 +30,7 @@ from airflow_provider_modelarts.triggers.modelarts import (
     DEFAULT_MAX_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL,
     ModelArtsJobsTrigger,
+    wait_here,
 )
 
 DEFAULT_MAX_DELETES = 1000
@@ -375,13 +376,7 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
                 method_name="execute_complete",
                 timeout=timedelta(seconds=self.max_wait + 300),
             )
-        return self.execute_complete(context, asyncio.run(self._wait(trigger)))
-
-    async def _wait(self, trigger: ModelArtsJobsTrigger) -> dict[str, Any]:
-        try:
-            return await trigger.wait(self.hook)
-        finally:
-            await (await self.hook.asession()).aclose()
+        return self.execute_complete(context, wait_here(trigger, self.hook))
 
     def execute_complete(self, context: Any, event: Any = None) -> Any:
         report = event.get("echo") if isinstance(event, dict) else None

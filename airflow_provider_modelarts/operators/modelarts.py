@@ -8,7 +8,6 @@ final status (unless ``fail_if_not_running=True``), and an Airflow retry after a
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -34,6 +33,7 @@ from airflow_provider_modelarts.triggers.modelarts import (
     DEFAULT_MAX_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL,
     ModelArtsJobTrigger,
+    wait_here,
 )
 
 DEFAULT_MAX_WAIT = timedelta(hours=1)
@@ -203,14 +203,8 @@ class ModelArtsBaseOperator(BaseOperator):
                 timeout=timedelta(seconds=self.max_wait) + DEFER_GRACE,
             )
         else:
-            event = asyncio.run(self._wait_here(trigger))
+            event = wait_here(trigger, self.hook)
         return getattr(self, resume)(context, event)
-
-    async def _wait_here(self, trigger: ModelArtsJobTrigger) -> dict[str, Any]:
-        try:
-            return await trigger.wait(self.hook)
-        finally:
-            await (await self.hook.asession()).aclose()
 
     def execute_after_stop(self, context: Any, event: Any = None) -> Any:
         validate_event(event, self.describe())

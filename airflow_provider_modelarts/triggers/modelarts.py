@@ -335,3 +335,18 @@ class ModelArtsJobsTrigger(BaseTrigger):
     async def on_kill(self) -> None:
         """Nothing to undo: the deletions were requested by the task; this only watches them."""
         self.log.info("Wait for %s %s job(s) cancelled by the user", len(self.job_ids), self.job_family)
+
+
+def wait_here(trigger: ModelArtsJobTrigger | ModelArtsJobsTrigger, hook: ModelArtsHook) -> dict[str, Any]:
+    """Run a trigger's wait loop in a local event loop, for tasks that wait without deferring.
+
+    The loop's HTTP client is closed afterwards: the event loop it belongs to ends here.
+    """
+
+    async def wait() -> dict[str, Any]:
+        try:
+            return await trigger.wait(hook)
+        finally:
+            await (await hook.asession()).aclose()
+
+    return asyncio.run(wait())
