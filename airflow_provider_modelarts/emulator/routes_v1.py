@@ -96,6 +96,26 @@ def list_params(
     )
 
 
+def list_page(params: ListParams, views: list[dict[str, Any]]) -> Response:
+    """The v1 list answer (training and visualization jobs): filter, sort, then cut one page."""
+    total = len(views)
+    views = [
+        view
+        for view in views
+        if params.search in view["job_name"] and (not params.statuses or view["status"] in params.statuses)
+    ]
+    views.sort(key=lambda v: (v[params.sort_by], v["job_id"]), reverse=params.order == "desc")
+    start = (params.page - 1) * params.per_page
+    return ok(
+        {
+            "job_total_count": len(views),
+            "job_count_limit": max(QUOTA - total, 0),
+            "quotas": QUOTA,
+            "jobs": views[start : start + params.per_page],
+        }
+    )
+
+
 def numeric(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 19 else None
 
@@ -225,24 +245,7 @@ def list_jobs(ctx: Context, request: Request) -> Response:
     if isinstance(params, Response):
         return params
     with ctx.store.locked() as now:
-        views = [job_view(ctx, job, now) for job in ctx.store.v1_all(now)]
-        total = len(views)
-        views = [
-            view
-            for view in views
-            if params.search in view["job_name"]
-            and (not params.statuses or view["status"] in params.statuses)
-        ]
-        views.sort(key=lambda v: (v[params.sort_by], v["job_id"]), reverse=params.order == "desc")
-        start = (params.page - 1) * params.per_page
-        return ok(
-            {
-                "job_total_count": len(views),
-                "job_count_limit": max(QUOTA - total, 0),
-                "quotas": QUOTA,
-                "jobs": views[start : start + params.per_page],
-            }
-        )
+        return list_page(params, [job_view(ctx, job, now) for job in ctx.store.v1_all(now)])
 
 
 def list_versions(ctx: Context, request: Request) -> Response:

@@ -19,8 +19,8 @@ from airflow_provider_modelarts.emulator.routes_v1 import (
     CANNOT,
     NOT_FOUND_MESSAGE,
     PARAM_ERROR,
-    QUOTA,
     fail,
+    list_page,
     list_params,
     not_found,
     numeric,
@@ -96,24 +96,7 @@ def list_jobs(ctx: Context, request: Request) -> Response:
     if isinstance(params, Response):
         return params
     with ctx.store.locked() as now:
-        views = [job_view(ctx, job, now) for job in ctx.store.vis_all(now)]
-        total = len(views)
-        views = [
-            view
-            for view in views
-            if params.search in view["job_name"]
-            and (not params.statuses or view["status"] in params.statuses)
-        ]
-        views.sort(key=lambda v: (v[params.sort_by], v["job_id"]), reverse=params.order == "desc")
-        start = (params.page - 1) * params.per_page
-        return ok(
-            {
-                "job_total_count": len(views),
-                "job_count_limit": max(QUOTA - total, 0),
-                "quotas": QUOTA,
-                "jobs": views[start : start + params.per_page],
-            }
-        )
+        return list_page(params, [job_view(ctx, job, now) for job in ctx.store.vis_all(now)])
 
 
 def detail(ctx: Context, request: Request) -> Response:
