@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_modelarts.api import operations as ops
@@ -64,10 +64,9 @@ class WatchStats:
     incomplete_walks: int = 0
 
 
-@dataclass
-class _Request:
-    goal: watch.Goal
-    future: asyncio.Future[JobSnapshot | None] = field(repr=False)
+# The futures of one job's callers in a round: one future, or a list when several callers wait on
+# the same job (rare). Nothing else is allocated per call, so that little outlives a round.
+_Waiters = asyncio.Future[JobSnapshot | None] | list[asyncio.Future[JobSnapshot | None]]
 
 
 class SharedWatch:
@@ -80,29 +79,35 @@ class SharedWatch:
         self.project_id = project_id
         self.family = family
         self.stats = WatchStats()
-        self._pending: dict[str, list[_Request]] = {}
+        self._pending: dict[str, _Waiters] = {}
+        self._stopping: set[str] = set()  # jobs of the pending round waited on to stop
         self._round: asyncio.Task[None] | None = None
         self._last_status: dict[str, Any] = {}
         self._walk_pages = 1
         self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
         self._pruned_at = 0.0
 
-    async def observe(self, job_id: str, goal: watch.Goal) -> JobSnapshot | None:
-        """The job's state as of the next round (``None``: the service says it does not exist)."""
+    def observe(self, job_id: str, goal: watch.Goal) -> asyncio.Future[JobSnapshot | None]:
+        """The job's state as of the next round (``None``: the service says it does not exist).
+
+        Returns the caller's own future: awaiting it needs no coroutine per call, and cancelling
+        it before its round takes the call out of the round (it costs nothing any more).
+        """
         loop = asyncio.get_running_loop()
-        request = _Request(goal, loop.create_future())
+        future: asyncio.Future[JobSnapshot | None] = loop.create_future()
         self._asked[job_id] = loop.time()
-        self._pending.setdefault(job_id, []).append(request)
+        waiting = self._pending.get(job_id)
+        if waiting is None:
+            self._pending[job_id] = future
+        elif isinstance(waiting, list):
+            waiting.append(future)
+        else:
+            self._pending[job_id] = [waiting, future]
+        if goal is watch.Goal.STOPPED:
+            self._stopping.add(job_id)
         if self._round is None or self._round.done():
             self._round = loop.create_task(self._run_round())
-        try:
-            return await request.future
-        finally:
-            waiting = self._pending.get(job_id)
-            if waiting and request in waiting:
-                waiting.remove(request)  # cancelled before its round: it costs nothing any more
-                if not waiting:
-                    del self._pending[job_id]
+        return future
 
     def _window(self) -> float:
         """How long a round gathers callers: the batch window, or nothing once this watch has
@@ -119,29 +124,33 @@ class SharedWatch:
     async def _run_round(self) -> None:
         await asyncio.sleep(self._window())
         batch, self._pending = self._pending, {}
-        batch = {job: [r for r in reqs if not r.future.done()] for job, reqs in batch.items()}
-        batch = {job: reqs for job, reqs in batch.items() if reqs}
+        stopping, self._stopping = self._stopping, set()
+        for job_id in [job for job, waiting in batch.items() if not _live(waiting)]:
+            del batch[job_id]  # every caller of this job was cancelled before the round
         if not batch:
             return
         self.stats.rounds += 1
         try:
-            results = await self._answer(batch)
+            results = await self._answer(batch, stopping)
         except Exception as exc:
             results = dict.fromkeys(batch, exc)
-        for answered, (job_id, requests) in enumerate(batch.items(), 1):
+        answered = 0
+        for job_id, waiting in batch.items():
+            answered += 1
             if answered % ANSWER_CHUNK == 0:
                 await asyncio.sleep(0)  # let the waiters answered so far run: no long loop stall
             snapshot = results[job_id]
             if isinstance(snapshot, BaseException):
-                for request in requests:
-                    if not request.future.done():
-                        request.future.set_exception(snapshot)
+                for future in waiting if isinstance(waiting, list) else (waiting,):
+                    if not future.done():
+                        future.set_exception(snapshot)
                 continue
             self._remember(job_id, snapshot)
-            for request in requests:
-                if not request.future.done():
+            for future in waiting if isinstance(waiting, list) else (waiting,):
+                if not future.done():
                     self.stats.observations += 1
-                    request.future.set_result(snapshot)
+                    future.set_result(snapshot)
+        del batch, results  # nothing of this round stays alive while the next one gathers
         if self._pending:  # callers that arrived while this round was answering
             self._round = asyncio.get_running_loop().create_task(self._run_round())
 
@@ -152,7 +161,7 @@ class SharedWatch:
             self._last_status[job_id] = snapshot.status
 
     def _needs_confirmation(
-        self, job_id: str, listed: JobSnapshot | None, complete: bool, goals: set[watch.Goal]
+        self, job_id: str, listed: JobSnapshot | None, complete: bool, stopping: set[str]
     ) -> bool:
         if listed is None:
             # Absent from a complete walk: the list itself says the job is gone. Absent from an
@@ -161,10 +170,10 @@ class SharedWatch:
         if job_id in self._last_status:
             return bool(listed.status != self._last_status[job_id])
         # First sight: a finished job would end a stop wait at once; let the detail say so.
-        return watch.Goal.STOPPED in goals and listed.is_terminal
+        return job_id in stopping and listed.is_terminal
 
     async def _answer(
-        self, batch: dict[str, list[_Request]]
+        self, batch: dict[str, _Waiters], stopping: set[str]
     ) -> dict[str, JobSnapshot | BaseException | None]:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
         if len(batch) <= self._walk_pages:
@@ -175,13 +184,13 @@ class SharedWatch:
         self.stats.incomplete_walks += not walk.complete
         self._walk_pages = walk.pages
         listed = {snapshot.job_id: snapshot for snapshot in walk.items}
-        confirm = [
-            job
-            for job, requests in batch.items()
-            if self._needs_confirmation(job, listed.get(job), walk.complete, {r.goal for r in requests})
-        ]
+        complete = walk.complete
+        del walk  # the walk's own list of every job is not needed any more
+        confirm = [job for job in batch if self._needs_confirmation(job, listed.get(job), complete, stopping)]
         results: dict[str, JobSnapshot | BaseException | None] = {job: listed.get(job) for job in batch}
-        results.update(await self._details(confirm))
+        del listed  # only the snapshots of watched jobs stay alive while details are asked
+        if confirm:
+            results.update(await self._details(confirm))
         return results
 
     async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
@@ -194,6 +203,13 @@ class SharedWatch:
 
         answers = await asyncio.gather(*(one(job) for job in job_ids), return_exceptions=True)
         return dict(zip(job_ids, answers, strict=True))
+
+
+def _live(waiting: _Waiters) -> bool:
+    """Whether any caller still waits (a cancelled caller's future is done)."""
+    if isinstance(waiting, list):
+        return not all(future.done() for future in waiting)
+    return not waiting.done()
 
 
 _WATCHES: weakref.WeakKeyDictionary[
