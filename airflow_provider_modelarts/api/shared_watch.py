@@ -32,14 +32,16 @@ SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISU
 V1_WALK_PAGE = 1000
 
 
-def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[JobSnapshot]]:
+def _walk_plan(
+    project_id: str, family: JobFamily, known: dict[str, JobSnapshot]
+) -> Plan[ops.Walk[JobSnapshot]]:
     # Newest first, so a job created during the walk lands on the pages already read: a page can
     # then only shift towards unread pages, and absence from a complete walk means gone. (In the
     # v1 default orders, by name or by id, a create on a later page and a delete on an earlier one
     # keep the count while a job slides onto a page already read.) The v2 search is newest first
     # by default.
     if family is JobFamily.TRAINING:
-        return ops.walk_training_job_snapshots(project_id)
+        return ops.walk_training_job_snapshots(project_id, known=known)
     if family is JobFamily.TRAINING_V1:
         return _snapshots(
             ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
@@ -82,7 +84,7 @@ class SharedWatch:
         self._pending: dict[str, _Waiters] = {}
         self._stopping: set[str] = set()  # jobs of the pending round waited on to stop
         self._round: asyncio.Task[None] | None = None
-        self._last_status: dict[str, Any] = {}
+        self._last_seen: dict[str, JobSnapshot] = {}  # job id -> the answer of its last round
         self._walk_pages = 1
         self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
         self._pruned_at = 0.0
@@ -118,6 +120,7 @@ class SharedWatch:
         if now - self._pruned_at > 60:
             self._pruned_at = now
             self._asked = {job: at for job, at in self._asked.items() if now - at < LONE_HORIZON}
+            self._last_seen = {job: seen for job, seen in self._last_seen.items() if job in self._asked}
         lone = len(self._asked) <= 1 and self.stats.rounds > 0
         return 0.0 if lone else BATCH_WINDOW
 
@@ -156,9 +159,9 @@ class SharedWatch:
 
     def _remember(self, job_id: str, snapshot: JobSnapshot | None) -> None:
         if snapshot is None:
-            self._last_status.pop(job_id, None)
+            self._last_seen.pop(job_id, None)
         else:
-            self._last_status[job_id] = snapshot.status
+            self._last_seen[job_id] = snapshot
 
     def _needs_confirmation(
         self, job_id: str, listed: JobSnapshot | None, complete: bool, stopping: set[str]
@@ -167,8 +170,9 @@ class SharedWatch:
             # Absent from a complete walk: the list itself says the job is gone. Absent from an
             # incomplete one (a page shifted under a concurrent delete): ask the job directly.
             return not complete
-        if job_id in self._last_status:
-            return bool(listed.status != self._last_status[job_id])
+        seen = self._last_seen.get(job_id)
+        if seen is not None:
+            return bool(listed.status != seen.status)
         # First sight: a finished job would end a stop wait at once; let the detail say so.
         return job_id in stopping and listed.is_terminal
 
@@ -178,7 +182,7 @@ class SharedWatch:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
         if len(batch) <= self._walk_pages:
             return await self._details(list(batch))
-        walk = await self.session.arun(_walk_plan(self.project_id, self.family))
+        walk = await self.session.arun(_walk_plan(self.project_id, self.family, self._last_seen))
         self.stats.walks += 1
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
