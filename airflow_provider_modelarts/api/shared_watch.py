@@ -153,7 +153,6 @@ class SharedWatch:
                 if not future.done():
                     self.stats.observations += 1
                     future.set_result(snapshot)
-        del batch, results  # nothing of this round stays alive while the next one gathers
         if self._pending:  # callers that arrived while this round was answering
             self._round = asyncio.get_running_loop().create_task(self._run_round())
 
@@ -198,6 +197,13 @@ class SharedWatch:
         return results
 
     async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
+        if len(job_ids) == 1:  # a lone wait: no task, semaphore or gather around its one request
+            (job_id,) = job_ids
+            self.stats.details += 1
+            try:
+                return {job_id: await self.session.arun(watch.observe(self.project_id, self.family, job_id))}
+            except Exception as exc:
+                return {job_id: exc}
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
         async def one(job_id: str) -> JobSnapshot | None:
