@@ -193,12 +193,14 @@ class ModelArtsJobTrigger(BaseTrigger):
         interval = self.poll_interval
         if self.version_id is not None or JobFamily(self.job_family) not in SHAREABLE:
             return interval
-        # Each job's tick is shifted by a fixed fraction of half a round window, so a thousand
+        # Each job wakes a fixed fraction of half a round window after the tick, so a thousand
         # waits wake over a few milliseconds instead of in one event-loop step, yet share a round.
+        # The tick itself is chosen without that shift: waits answered by one round all pick the
+        # same tick (with the shift in the choice, the half-interval rule could split them).
         spread = min(BATCH_WINDOW / 2, interval / 10)
         offset = zlib.crc32(self.job_id.encode()) % 1024 / 1024 * spread
-        delay = interval - (asyncio.get_running_loop().time() - offset) % interval
-        return delay + interval if delay < interval / 2 else delay
+        delay = interval - asyncio.get_running_loop().time() % interval
+        return (delay + interval if delay < interval / 2 else delay) + offset
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
