@@ -257,9 +257,10 @@ def walk_training_jobs(
     return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.id)
 
 
-def _v2_item_snapshot(item: Any) -> JobSnapshot | None:
+def _v2_item_snapshot(item: Any, known: Mapping[str, JobSnapshot]) -> JobSnapshot | None:
     """The snapshot of a plain, well-formed search item, read without building models (``None``:
-    the item is not plain, let the model judge it)."""
+    the item is not plain, let the model judge it). An equal snapshot in ``known`` is returned
+    instead of a new one."""
     if type(item) is not dict:
         return None
     metadata, status = item.get("metadata"), item.get("status", {})
@@ -274,10 +275,22 @@ def _v2_item_snapshot(item: Any) -> JobSnapshot | None:
         or (created is not None and type(created) is not int)
     ):
         return None
+    seen = known.get(job_id)
+    if (
+        seen is not None
+        and seen.family is JobFamily.TRAINING
+        and seen.version_id is None
+        and seen.status == phase
+        and seen.name == name
+        and seen.create_time == created
+    ):
+        return seen
     return JobSnapshot(JobFamily.TRAINING, job_id, phase, name=name, create_time=created)
 
 
-def _v2_page_snapshots(data: Any, response: ApiResponse) -> tuple[list[JobSnapshot], int | None]:
+def _v2_page_snapshots(
+    data: Any, response: ApiResponse, known: Mapping[str, JobSnapshot]
+) -> tuple[list[JobSnapshot], int | None]:
     """A search page as snapshots: plain items are read directly (a walk of a thousand jobs then
     leaves a thousand small snapshots behind, not a thousand models); the rest through the model."""
     items = data.get("items", []) if type(data) is dict else None
@@ -288,7 +301,7 @@ def _v2_page_snapshots(data: Any, response: ApiResponse) -> tuple[list[JobSnapsh
         return [job.snapshot() for job in page.items], page.count if page.count is not None else page.total
     snapshots = []
     for item in items:
-        snapshot = _v2_item_snapshot(item)
+        snapshot = _v2_item_snapshot(item, known)
         if snapshot is None:
             snapshot = _parse(TrainingJob, item, response, "training job search item").snapshot()
         snapshots.append(snapshot)
@@ -296,10 +309,15 @@ def _v2_page_snapshots(data: Any, response: ApiResponse) -> tuple[list[JobSnapsh
 
 
 def walk_training_job_snapshots(
-    project_id: str, *, max_pages: int = DEFAULT_MAX_PAGES
+    project_id: str, *, max_pages: int = DEFAULT_MAX_PAGES, known: Mapping[str, JobSnapshot] | None = None
 ) -> Plan[Walk[JobSnapshot]]:
     """Every v2 job of the project as a :class:`JobSnapshot` (id, phase, name, create time): the
-    light walk behind shared waits, same pages and completeness rules as :func:`walk_training_jobs`."""
+    light walk behind shared waits, same pages and completeness rules as :func:`walk_training_jobs`.
+
+    A job whose snapshot in ``known`` (job id -> snapshot) still holds is answered with that same
+    object: a walk of unchanged jobs then creates no snapshots, so none of them outlive the
+    round into the oldest GC generation."""
+    known = {} if known is None else known
     ids.project_id(project_id)
     _max_pages(max_pages)
     segments = _v2(project_id, "training-job-searches")
@@ -307,7 +325,7 @@ def walk_training_job_snapshots(
     def page(index: int) -> Plan[tuple[list[JobSnapshot], int | None]]:
         body = training_job_search_body(page=index)
         response = yield _request(Service.MODELARTS, "POST", *segments, json=body)
-        return _v2_page_snapshots(response.data, response)
+        return _v2_page_snapshots(response.data, response, known)
 
     return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.job_id)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_modelarts.api import operations as ops
@@ -32,14 +32,16 @@ SHAREABLE = frozenset({JobFamily.TRAINING, JobFamily.TRAINING_V1, JobFamily.VISU
 V1_WALK_PAGE = 1000
 
 
-def _walk_plan(project_id: str, family: JobFamily) -> Plan[ops.Walk[JobSnapshot]]:
+def _walk_plan(
+    project_id: str, family: JobFamily, known: dict[str, JobSnapshot]
+) -> Plan[ops.Walk[JobSnapshot]]:
     # Newest first, so a job created during the walk lands on the pages already read: a page can
     # then only shift towards unread pages, and absence from a complete walk means gone. (In the
     # v1 default orders, by name or by id, a create on a later page and a delete on an earlier one
     # keep the count while a job slides onto a page already read.) The v2 search is newest first
     # by default.
     if family is JobFamily.TRAINING:
-        return ops.walk_training_job_snapshots(project_id)
+        return ops.walk_training_job_snapshots(project_id, known=known)
     if family is JobFamily.TRAINING_V1:
         return _snapshots(
             ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
@@ -64,10 +66,9 @@ class WatchStats:
     incomplete_walks: int = 0
 
 
-@dataclass
-class _Request:
-    goal: watch.Goal
-    future: asyncio.Future[JobSnapshot | None] = field(repr=False)
+# The futures of one job's callers in a round: one future, or a list when several callers wait on
+# the same job (rare). Nothing else is allocated per call, so that little outlives a round.
+_Waiters = asyncio.Future[JobSnapshot | None] | list[asyncio.Future[JobSnapshot | None]]
 
 
 class SharedWatch:
@@ -80,29 +81,35 @@ class SharedWatch:
         self.project_id = project_id
         self.family = family
         self.stats = WatchStats()
-        self._pending: dict[str, list[_Request]] = {}
+        self._pending: dict[str, _Waiters] = {}
+        self._stopping: set[str] = set()  # jobs of the pending round waited on to stop
         self._round: asyncio.Task[None] | None = None
-        self._last_status: dict[str, Any] = {}
+        self._last_seen: dict[str, JobSnapshot] = {}  # job id -> the answer of its last round
         self._walk_pages = 1
         self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
         self._pruned_at = 0.0
 
-    async def observe(self, job_id: str, goal: watch.Goal) -> JobSnapshot | None:
-        """The job's state as of the next round (``None``: the service says it does not exist)."""
+    def observe(self, job_id: str, goal: watch.Goal) -> asyncio.Future[JobSnapshot | None]:
+        """The job's state as of the next round (``None``: the service says it does not exist).
+
+        Returns the caller's own future: awaiting it needs no coroutine per call, and cancelling
+        it before its round takes the call out of the round (it costs nothing any more).
+        """
         loop = asyncio.get_running_loop()
-        request = _Request(goal, loop.create_future())
+        future: asyncio.Future[JobSnapshot | None] = loop.create_future()
         self._asked[job_id] = loop.time()
-        self._pending.setdefault(job_id, []).append(request)
+        waiting = self._pending.get(job_id)
+        if waiting is None:
+            self._pending[job_id] = future
+        elif isinstance(waiting, list):
+            waiting.append(future)
+        else:
+            self._pending[job_id] = [waiting, future]
+        if goal is watch.Goal.STOPPED:
+            self._stopping.add(job_id)
         if self._round is None or self._round.done():
             self._round = loop.create_task(self._run_round())
-        try:
-            return await request.future
-        finally:
-            waiting = self._pending.get(job_id)
-            if waiting and request in waiting:
-                waiting.remove(request)  # cancelled before its round: it costs nothing any more
-                if not waiting:
-                    del self._pending[job_id]
+        return future
 
     def _window(self) -> float:
         """How long a round gathers callers: the batch window, or nothing once this watch has
@@ -113,78 +120,90 @@ class SharedWatch:
         if now - self._pruned_at > 60:
             self._pruned_at = now
             self._asked = {job: at for job, at in self._asked.items() if now - at < LONE_HORIZON}
+            self._last_seen = {job: seen for job, seen in self._last_seen.items() if job in self._asked}
         lone = len(self._asked) <= 1 and self.stats.rounds > 0
         return 0.0 if lone else BATCH_WINDOW
 
     async def _run_round(self) -> None:
         await asyncio.sleep(self._window())
         batch, self._pending = self._pending, {}
-        batch = {job: [r for r in reqs if not r.future.done()] for job, reqs in batch.items()}
-        batch = {job: reqs for job, reqs in batch.items() if reqs}
+        stopping, self._stopping = self._stopping, set()
+        for job_id in [job for job, waiting in batch.items() if not _live(waiting)]:
+            del batch[job_id]  # every caller of this job was cancelled before the round
         if not batch:
             return
         self.stats.rounds += 1
         try:
-            results = await self._answer(batch)
+            results = await self._answer(batch, stopping)
         except Exception as exc:
             results = dict.fromkeys(batch, exc)
-        for answered, (job_id, requests) in enumerate(batch.items(), 1):
+        answered = 0
+        for job_id, waiting in batch.items():
+            answered += 1
             if answered % ANSWER_CHUNK == 0:
                 await asyncio.sleep(0)  # let the waiters answered so far run: no long loop stall
             snapshot = results[job_id]
             if isinstance(snapshot, BaseException):
-                for request in requests:
-                    if not request.future.done():
-                        request.future.set_exception(snapshot)
+                for future in waiting if isinstance(waiting, list) else (waiting,):
+                    if not future.done():
+                        future.set_exception(snapshot)
                 continue
             self._remember(job_id, snapshot)
-            for request in requests:
-                if not request.future.done():
+            for future in waiting if isinstance(waiting, list) else (waiting,):
+                if not future.done():
                     self.stats.observations += 1
-                    request.future.set_result(snapshot)
+                    future.set_result(snapshot)
         if self._pending:  # callers that arrived while this round was answering
             self._round = asyncio.get_running_loop().create_task(self._run_round())
 
     def _remember(self, job_id: str, snapshot: JobSnapshot | None) -> None:
         if snapshot is None:
-            self._last_status.pop(job_id, None)
+            self._last_seen.pop(job_id, None)
         else:
-            self._last_status[job_id] = snapshot.status
+            self._last_seen[job_id] = snapshot
 
     def _needs_confirmation(
-        self, job_id: str, listed: JobSnapshot | None, complete: bool, goals: set[watch.Goal]
+        self, job_id: str, listed: JobSnapshot | None, complete: bool, stopping: set[str]
     ) -> bool:
         if listed is None:
             # Absent from a complete walk: the list itself says the job is gone. Absent from an
             # incomplete one (a page shifted under a concurrent delete): ask the job directly.
             return not complete
-        if job_id in self._last_status:
-            return bool(listed.status != self._last_status[job_id])
+        seen = self._last_seen.get(job_id)
+        if seen is not None:
+            return bool(listed.status != seen.status)
         # First sight: a finished job would end a stop wait at once; let the detail say so.
-        return watch.Goal.STOPPED in goals and listed.is_terminal
+        return job_id in stopping and listed.is_terminal
 
     async def _answer(
-        self, batch: dict[str, list[_Request]]
+        self, batch: dict[str, _Waiters], stopping: set[str]
     ) -> dict[str, JobSnapshot | BaseException | None]:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
         if len(batch) <= self._walk_pages:
             return await self._details(list(batch))
-        walk = await self.session.arun(_walk_plan(self.project_id, self.family))
+        walk = await self.session.arun(_walk_plan(self.project_id, self.family, self._last_seen))
         self.stats.walks += 1
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
         self._walk_pages = walk.pages
         listed = {snapshot.job_id: snapshot for snapshot in walk.items}
-        confirm = [
-            job
-            for job, requests in batch.items()
-            if self._needs_confirmation(job, listed.get(job), walk.complete, {r.goal for r in requests})
-        ]
+        complete = walk.complete
+        del walk  # the walk's own list of every job is not needed any more
+        confirm = [job for job in batch if self._needs_confirmation(job, listed.get(job), complete, stopping)]
         results: dict[str, JobSnapshot | BaseException | None] = {job: listed.get(job) for job in batch}
-        results.update(await self._details(confirm))
+        del listed  # only the snapshots of watched jobs stay alive while details are asked
+        if confirm:
+            results.update(await self._details(confirm))
         return results
 
     async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
+        if len(job_ids) == 1:  # a lone wait: no task, semaphore or gather around its one request
+            (job_id,) = job_ids
+            self.stats.details += 1
+            try:
+                return {job_id: await self.session.arun(watch.observe(self.project_id, self.family, job_id))}
+            except Exception as exc:
+                return {job_id: exc}
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
         async def one(job_id: str) -> JobSnapshot | None:
@@ -194,6 +213,13 @@ class SharedWatch:
 
         answers = await asyncio.gather(*(one(job) for job in job_ids), return_exceptions=True)
         return dict(zip(job_ids, answers, strict=True))
+
+
+def _live(waiting: _Waiters) -> bool:
+    """Whether any caller still waits (a cancelled caller's future is done)."""
+    if isinstance(waiting, list):
+        return not all(future.done() for future in waiting)
+    return not waiting.done()
 
 
 _WATCHES: weakref.WeakKeyDictionary[

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api import operations as ops
@@ -88,4 +89,11 @@ def judge(goal: Goal, snapshot: JobSnapshot | None) -> Verdict:
         return Verdict(True, name, f"the service reports the deletion failed: {name}")
     if goal is Goal.STOPPED and snapshot.is_terminal:
         return Verdict(True, name)
-    return Verdict(False, name)
+    return _not_yet(name)
+
+
+@lru_cache(maxsize=256)
+def _not_yet(status_name: str) -> Verdict:
+    # Verdicts are immutable: a wait polling a running job gets the same one every poll instead
+    # of a new object that lives through its sleep (and into the oldest GC generation).
+    return Verdict(False, status_name)

@@ -19,7 +19,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.shared_watch import BATCH_WINDOW, SHAREABLE, shared_watch
+from airflow_provider_modelarts.api.shared_watch import BATCH_WINDOW, SHAREABLE, SharedWatch, shared_watch
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import Goal, Verdict, judge
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -52,14 +52,9 @@ def event_payload(
     }
 
 
-async def _observe_job(
-    hook: ModelArtsHook, family: JobFamily, job_id: str, version_id: str | None, goal: Goal
-) -> JobSnapshot | None:
-    """One observation; waits on one project and family share a list walk per round (SharedWatch)."""
-    if version_id is None and family in SHAREABLE:
-        watch = shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
-        return await watch.observe(job_id, goal)
-    return await hook.aobserve(family, job_id, version_id)
+async def _shared_watch(hook: ModelArtsHook, family: JobFamily) -> SharedWatch:
+    """The watch answering shared waits of ``hook``'s connection and project on ``family`` jobs."""
+    return shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
 
 
 class ModelArtsJobTrigger(BaseTrigger):
@@ -143,24 +138,28 @@ class ModelArtsJobTrigger(BaseTrigger):
         state = "is gone" if verdict.absent else f"has stopped ({verdict.final_status})"
         return self._event("success", f"{self.describe()} {state}", verdict.final_status, polls)
 
-    async def _observe(self, hook: ModelArtsHook) -> JobSnapshot | None:
-        return await _observe_job(
-            hook, JobFamily(self.job_family), self.job_id, self.version_id, Goal(self.goal)
-        )
-
     async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
         """Poll until the verdict, the deadline or a lasting error; return the event payload.
 
         The one waiting loop of the provider: triggers run it in the triggerer, operators and
-        sensors that do not defer run it in a local event loop.
+        sensors that do not defer run it in a local event loop. A shared wait resolves its session,
+        project and watch once, then each poll only awaits the watch's answer: a triggerer with
+        a thousand waits allocates little per poll, so little survives into the oldest GC generation.
         """
-        goal = Goal(self.goal)
+        family, goal = JobFamily(self.job_family), Goal(self.goal)
+        shared = self.version_id is None and family in SHAREABLE
+        watch: SharedWatch | None = None
         polls = failures = 0
         last_status: str | None = None
         while True:
             polls += 1
             try:
-                verdict = judge(goal, await self._observe(hook))
+                if not shared:
+                    verdict = judge(goal, await hook.aobserve(family, self.job_id, self.version_id))
+                else:
+                    if watch is None:
+                        watch = await _shared_watch(hook, family)
+                    verdict = judge(goal, await watch.observe(self.job_id, goal))
             except (ModelArtsError, ValueError) as exc:
                 failures += 1
                 if not is_transient(exc) or failures >= self.max_poll_failures:
@@ -194,12 +193,14 @@ class ModelArtsJobTrigger(BaseTrigger):
         interval = self.poll_interval
         if self.version_id is not None or JobFamily(self.job_family) not in SHAREABLE:
             return interval
-        # Each job's tick is shifted by a fixed fraction of half a round window, so a thousand
+        # Each job wakes a fixed fraction of half a round window after the tick, so a thousand
         # waits wake over a few milliseconds instead of in one event-loop step, yet share a round.
+        # The tick itself is chosen without that shift: waits answered by one round all pick the
+        # same tick (with the shift in the choice, the half-interval rule could split them).
         spread = min(BATCH_WINDOW / 2, interval / 10)
         offset = zlib.crc32(self.job_id.encode()) % 1024 / 1024 * spread
-        delay = interval - (asyncio.get_running_loop().time() - offset) % interval
-        return delay + interval if delay < interval / 2 else delay
+        delay = interval - asyncio.get_running_loop().time() % interval
+        return (delay + interval if delay < interval / 2 else delay) + offset
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
@@ -282,14 +283,26 @@ class ModelArtsJobsTrigger(BaseTrigger):
         remaining = dict.fromkeys(self.job_ids, 0)  # job id -> consecutive failed polls
         errors: dict[str, str] = {}
         total, polls = len(remaining), 0
+        watch: SharedWatch | None = None  # resolved once, at the first poll that succeeds in it
         if self.first_check_delay:
             await asyncio.sleep(self.first_check_delay)
         while remaining:
             polls += 1
             jobs = list(remaining)
-            answers = await asyncio.gather(
-                *(_observe_job(hook, family, job, None, goal) for job in jobs), return_exceptions=True
-            )
+            answers: list[JobSnapshot | BaseException | None]
+            if family not in SHAREABLE:
+                answers = await asyncio.gather(
+                    *(hook.aobserve(family, job) for job in jobs), return_exceptions=True
+                )
+            else:
+                try:
+                    watch = watch or await _shared_watch(hook, family)
+                except (ModelArtsError, ValueError) as exc:
+                    answers = [exc] * len(jobs)
+                else:
+                    answers = await asyncio.gather(
+                        *(watch.observe(job, goal) for job in jobs), return_exceptions=True
+                    )
             for job, answer in zip(jobs, answers, strict=True):
                 if isinstance(answer, BaseException):
                     if not isinstance(answer, ModelArtsError | ValueError):

@@ -326,3 +326,20 @@ async def test_a_failed_detail_reaches_only_the_waiters_of_that_job(
     assert all(isinstance(a, ModelArtsApiError) for a in answers[:2])
     assert [a.status for a in answers[2:]] == ["Running"] * 3
     assert counter.delta() == {"v2.search": 1, "v2.detail": 1}
+
+
+async def test_two_callers_of_one_job_share_its_answer_and_either_may_cancel(
+    modelarts_emulator: EmulatorServer,
+) -> None:
+    emu = modelarts_emulator
+    jobs = emu.seed("training", N, status="Running")
+    watch = SharedWatch(session_for(emu), emu.credentials.project_id, JobFamily.TRAINING)
+    counter = Requests(emu)
+    first = watch.observe(jobs[0], Goal.DELETED)
+    cancelled = watch.observe(jobs[0], Goal.STOPPED)
+    second = watch.observe(jobs[0], Goal.DELETED)
+    cancelled.cancel()
+    a, b = await bounded(asyncio.gather(first, second))
+    assert a is b and a is not None and a.job_id == jobs[0]
+    assert counter.delta() == {"v2.detail": 1}
+    assert (watch.stats.rounds, watch.stats.observations) == (1, 2)

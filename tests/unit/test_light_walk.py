@@ -53,6 +53,20 @@ def test_light_walk_matches_the_model_walk() -> None:
     assert light.items[9].status is None
 
 
+def test_light_walk_reuses_known_snapshots_of_unchanged_jobs() -> None:
+    items = [_job(i) for i in range(60)]
+    session = _session(items)
+    first = session.run(ops.walk_training_job_snapshots(P))
+    known = {snapshot.job_id: snapshot for snapshot in first.items}
+    items[3]["status"]["phase"] = "Terminating"
+    items[4]["metadata"]["name"] = "renamed"
+    again = session.run(ops.walk_training_job_snapshots(P, known=known))
+    assert again.items == session.run(ops.walk_training_job_snapshots(P)).items  # same answer
+    changed = {3, 4}
+    assert all((again.items[i] is first.items[i]) == (i not in changed) for i in range(60))
+    assert (again.items[3].status, again.items[4].name) == ("Terminating", "renamed")
+
+
 def test_light_walk_rejects_what_the_model_rejects() -> None:
     items = [_job(0), {"kind": "job", "metadata": {"name": "no id"}, "status": {"phase": "Running"}}]
     with pytest.raises(ModelArtsResponseError):
