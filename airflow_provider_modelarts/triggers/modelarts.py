@@ -57,7 +57,61 @@ async def _shared_watch(hook: ModelArtsHook, family: JobFamily) -> SharedWatch:
     return shared_watch(await hook.asession(), await hook.aresolve_project_id(), family)
 
 
-class ModelArtsJobTrigger(BaseTrigger):
+class _WaitTrigger(BaseTrigger):
+    """What every wait shares: the goal, the connection to read, the pace and the deadline.
+
+    Subclasses add what they wait for and implement :meth:`wait`; :meth:`run` resolves the
+    connection inside the triggerer and fires the one event ``wait`` returns.
+    """
+
+    def __init__(
+        self,
+        *,
+        goal: str,
+        modelarts_conn_id: str,
+        region: str | None,
+        project_id: str | None,
+        poll_interval: float,
+        deadline: float | None,
+        max_poll_failures: int,
+    ) -> None:
+        super().__init__()
+        if poll_interval <= 0:
+            raise ValueError("poll_interval: must be > 0")
+        if max_poll_failures < 1:
+            raise ValueError("max_poll_failures: must be at least 1")
+        self.goal = Goal(goal).value
+        self.modelarts_conn_id = modelarts_conn_id
+        self.region = region
+        self.project_id = project_id
+        self.poll_interval = float(poll_interval)
+        self.deadline = deadline
+        self.max_poll_failures = max_poll_failures
+
+    def _serialize(self, **own: Any) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                **own,
+                "goal": self.goal,
+                "modelarts_conn_id": self.modelarts_conn_id,
+                "region": self.region,
+                "project_id": self.project_id,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+                "max_poll_failures": self.max_poll_failures,
+            },
+        )
+
+    async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
+        yield TriggerEvent(await self.wait(hook))
+
+
+class ModelArtsJobTrigger(_WaitTrigger):
     """Polls a job until ``goal`` (``deleted`` or ``stopped``) is reached, the deadline passes, or
     a non-transient error occurs, then fires exactly one event (see :func:`event_payload`).
 
@@ -81,39 +135,22 @@ class ModelArtsJobTrigger(BaseTrigger):
         deadline: float | None = None,
         max_poll_failures: int = DEFAULT_MAX_POLL_FAILURES,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            goal=goal,
+            modelarts_conn_id=modelarts_conn_id,
+            region=region,
+            project_id=project_id,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            max_poll_failures=max_poll_failures,
+        )
         family, job, version = ids.job_target(job_family, job_id, version_id)
         self.job_family = family.value
         self.job_id = job
         self.version_id = version
-        self.goal = Goal(goal).value
-        self.modelarts_conn_id = modelarts_conn_id
-        self.region = region
-        self.project_id = project_id
-        if poll_interval <= 0:
-            raise ValueError("poll_interval: must be > 0")
-        if max_poll_failures < 1:
-            raise ValueError("max_poll_failures: must be at least 1")
-        self.poll_interval = float(poll_interval)
-        self.deadline = deadline
-        self.max_poll_failures = max_poll_failures
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "job_family": self.job_family,
-                "job_id": self.job_id,
-                "goal": self.goal,
-                "version_id": self.version_id,
-                "modelarts_conn_id": self.modelarts_conn_id,
-                "region": self.region,
-                "project_id": self.project_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "max_poll_failures": self.max_poll_failures,
-            },
-        )
+        return self._serialize(job_family=self.job_family, job_id=self.job_id, version_id=self.version_id)
 
     def describe(self) -> str:
         version = f" version {self.version_id}" if self.version_id else ""
@@ -202,10 +239,6 @@ class ModelArtsJobTrigger(BaseTrigger):
         delay = interval - asyncio.get_running_loop().time() % interval
         return (delay + interval if delay < interval / 2 else delay) + offset
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
-        yield TriggerEvent(await self.wait(hook))
-
     async def on_kill(self) -> None:
         """Deliberately nothing: this trigger only watches a teardown the task already requested.
 
@@ -215,7 +248,7 @@ class ModelArtsJobTrigger(BaseTrigger):
         self.log.info("Wait for %s cancelled by the user; the job itself is left as it is", self.describe())
 
 
-class ModelArtsJobsTrigger(BaseTrigger):
+class ModelArtsJobsTrigger(_WaitTrigger):
     """Waits until every job in ``job_ids`` (one family) reaches ``goal``; one event at the end.
 
     All jobs are observed in shared rounds (one list walk answers them all, see ``SharedWatch``).
@@ -242,39 +275,28 @@ class ModelArtsJobsTrigger(BaseTrigger):
         first_check_delay: float = 0.0,
         echo: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__()
-        self.echo = echo
+        super().__init__(
+            goal=goal,
+            modelarts_conn_id=modelarts_conn_id,
+            region=region,
+            project_id=project_id,
+            poll_interval=poll_interval,
+            deadline=deadline,
+            max_poll_failures=max_poll_failures,
+        )
+        if first_check_delay < 0:
+            raise ValueError("first_check_delay: must be >= 0")
         self.job_family = ids.job_family(job_family).value
         self.job_ids = [ids.job_target(self.job_family, job)[1] for job in job_ids]
-        self.goal = Goal(goal).value
-        self.modelarts_conn_id = modelarts_conn_id
-        self.region = region
-        self.project_id = project_id
-        if poll_interval <= 0 or max_poll_failures < 1 or first_check_delay < 0:
-            raise ValueError(
-                "poll_interval > 0, max_poll_failures >= 1 and first_check_delay >= 0 are required"
-            )
-        self.poll_interval = float(poll_interval)
-        self.deadline = deadline
-        self.max_poll_failures = max_poll_failures
         self.first_check_delay = float(first_check_delay)
+        self.echo = echo
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "job_family": self.job_family,
-                "job_ids": list(self.job_ids),
-                "goal": self.goal,
-                "modelarts_conn_id": self.modelarts_conn_id,
-                "region": self.region,
-                "project_id": self.project_id,
-                "poll_interval": self.poll_interval,
-                "deadline": self.deadline,
-                "max_poll_failures": self.max_poll_failures,
-                "first_check_delay": self.first_check_delay,
-                "echo": self.echo,
-            },
+        return self._serialize(
+            job_family=self.job_family,
+            job_ids=list(self.job_ids),
+            first_check_delay=self.first_check_delay,
+            echo=self.echo,
         )
 
     async def wait(self, hook: ModelArtsHook) -> dict[str, Any]:
@@ -340,10 +362,6 @@ class ModelArtsJobsTrigger(BaseTrigger):
             "polls": polls,
             "echo": self.echo,
         }
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
-        yield TriggerEvent(await self.wait(hook))
 
     async def on_kill(self) -> None:
         """Nothing to undo: the deletions were requested by the task; this only watches them."""
