@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from pydantic import BaseModel, ValidationError
 
@@ -342,25 +342,16 @@ def _v1(project: str, *rest: str) -> list[str]:
     return ["v1", ids.project_id(project), *rest]
 
 
-def _v1_list_params(
-    page: int,
-    per_page: int,
-    *,
-    search_content: str | None,
-    status: int | None,
-    sort_by: str | None,
-    order: str | None,
-    workspace_id: str | None,
-) -> list[tuple[str, object]]:
-    return [
-        ("per_page", per_page),
-        ("page", page),
-        ("sortBy", sort_by),
-        ("order", order),
-        ("search_content", search_content),
-        ("status", status),
-        ("workspace_id", workspace_id),
-    ]
+class V1ListFilters(TypedDict, total=False):
+    """The query of the v1 list APIs (training and visualization jobs)."""
+
+    search_content: str | None
+    status: int | None
+    sort_by: str | None
+    order: str | None
+    workspace_id: str | None
+    per_page: int
+    max_pages: int
 
 
 def _check_search(search_content: str | None) -> None:
@@ -368,22 +359,8 @@ def _check_search(search_content: str | None) -> None:
         raise ValueError("search_content: at most 64 characters")
 
 
-def walk_training_jobs_v1(
-    project_id: str,
-    *,
-    search_content: str | None = None,
-    status: int | None = None,
-    sort_by: str | None = None,
-    order: str | None = None,
-    workspace_id: str | None = None,
-    per_page: int = V1_PAGE_SIZE,
-    max_pages: int = DEFAULT_MAX_PAGES,
-) -> Plan[Walk[TrainingJobV1]]:
-    return _walk_v1(
-        TrainingJobV1Page, "v1 training job list", _v1(project_id, "training-jobs"),
-        search_content=search_content, status=status, sort_by=sort_by, order=order,
-        workspace_id=workspace_id, per_page=per_page, max_pages=max_pages,
-    )  # fmt: skip
+def walk_training_jobs_v1(project_id: str, **filters: Unpack[V1ListFilters]) -> Plan[Walk[TrainingJobV1]]:
+    return _walk_v1(TrainingJobV1Page, "v1 training job list", _v1(project_id, "training-jobs"), filters)
 
 
 def list_training_jobs_v1(project_id: str, **filters: Any) -> Plan[list[TrainingJobV1]]:
@@ -395,32 +372,30 @@ def _walk_v1(
     page_model: type[TrainingJobV1Page] | type[VisualizationJobPage],
     what: str,
     segments: list[str],
-    *,
-    search_content: str | None,
-    status: int | None,
-    sort_by: str | None,
-    order: str | None,
-    workspace_id: str | None,
-    per_page: int,
-    max_pages: int,
+    filters: V1ListFilters,
 ) -> Plan[Walk[Any]]:
     """The v1 list walk shared by training and visualization jobs: ``page`` counts from 1."""
+    unknown = set(filters) - set(V1ListFilters.__annotations__)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]}: not a filter of the v1 list APIs")
+    search_content = filters.get("search_content")
+    per_page = filters.get("per_page", V1_PAGE_SIZE)
+    max_pages = filters.get("max_pages", DEFAULT_MAX_PAGES)
     _check_search(search_content)
-    _order(order)
+    _order(filters.get("order"))
     _max_pages(max_pages)
     if not 1 <= per_page <= 1000:
         raise ValueError("per_page: must be 1-1000")
+    query: list[tuple[str, object]] = [
+        ("sortBy", filters.get("sort_by")),
+        ("order", filters.get("order")),
+        ("search_content", search_content),
+        ("status", filters.get("status")),
+        ("workspace_id", filters.get("workspace_id")),
+    ]
 
     def page(index: int) -> Plan[tuple[list[Any], int | None]]:
-        params = _v1_list_params(
-            index,
-            per_page,
-            search_content=search_content,
-            status=status,
-            sort_by=sort_by,
-            order=order,
-            workspace_id=workspace_id,
-        )
+        params = [("per_page", per_page), ("page", index), *query]
         response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
         result = _parse(page_model, response.data, response, what)
         return list(result.jobs), result.job_total_count
@@ -503,21 +478,11 @@ def delete_training_job_version(project_id: str, job_id: str | int, version_id: 
 
 
 def walk_visualization_jobs(
-    project_id: str,
-    *,
-    search_content: str | None = None,
-    status: int | None = None,
-    sort_by: str | None = None,
-    order: str | None = None,
-    workspace_id: str | None = None,
-    per_page: int = V1_PAGE_SIZE,
-    max_pages: int = DEFAULT_MAX_PAGES,
+    project_id: str, **filters: Unpack[V1ListFilters]
 ) -> Plan[Walk[VisualizationJob]]:
     return _walk_v1(
-        VisualizationJobPage, "visualization job list", _v1(project_id, "visualization-jobs"),
-        search_content=search_content, status=status, sort_by=sort_by, order=order,
-        workspace_id=workspace_id, per_page=per_page, max_pages=max_pages,
-    )  # fmt: skip
+        VisualizationJobPage, "visualization job list", _v1(project_id, "visualization-jobs"), filters
+    )
 
 
 def list_visualization_jobs(project_id: str, **filters: Any) -> Plan[list[VisualizationJob]]:
