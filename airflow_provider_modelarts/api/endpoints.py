@@ -77,7 +77,7 @@ def normalize_endpoint(value: str, field: str) -> str:
     return value.strip().rstrip("/")
 
 
-def console_url(cloud: Cloud, region: str, modelarts_endpoint: str) -> str:
+def console_url(cloud: Cloud, region: str) -> str:
     """The region's ModelArts training-job list page in the web console."""
     if cloud is Cloud.OTC:
         return f"https://console.otc.t-systems.com/modelarts/?region={region}#/trainingJobs"

@@ -14,7 +14,7 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_modelarts.api import ids, watch
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import ConnectionConfig
-from airflow_provider_modelarts.api.endpoints import Service, console_url
+from airflow_provider_modelarts.api.endpoints import console_url
 from airflow_provider_modelarts.api.exchange import Plan
 from airflow_provider_modelarts.api.models import (
     JobSnapshot,
@@ -185,7 +185,7 @@ class ModelArtsHook(BaseHook):
 
     def console_url(self) -> str:
         config = self.get_config()
-        return console_url(config.cloud, config.region, config.endpoint(Service.MODELARTS))
+        return console_url(config.cloud, config.region)
 
     # ---- running operations --------------------------------------------------------------------
 
