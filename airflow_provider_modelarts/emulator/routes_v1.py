@@ -160,6 +160,21 @@ def _body(ctx: Context, request: Request) -> dict[str, Any] | Response:
         return fail(ctx, PARAM_ERROR, str(exc))
 
 
+def _created(ctx: Context, job: V1Job, version: V1Version, now: float) -> Response:
+    """The answer to creating a job or a version: the job and its new version."""
+    view = version_view(ctx, job, version, now)
+    return ok(
+        {
+            "job_id": job.id,
+            "job_name": job.name,
+            "version_id": version.id,
+            "version_name": version.name,
+            "status": view["status"],
+            "create_time": view["create_time"],
+        }
+    )
+
+
 def create(ctx: Context, request: Request) -> Response:
     body = _body(ctx, request)
     if isinstance(body, Response):
@@ -177,17 +192,7 @@ def create(ctx: Context, request: Request) -> Response:
             name, description=str(body.get("job_desc") or ""), hints=hints, created_at=now, config=config
         )
         version = job.versions[-1]
-        view = version_view(ctx, job, version, now)
-        return ok(
-            {
-                "job_id": job.id,
-                "job_name": job.name,
-                "version_id": version.id,
-                "version_name": version.name,
-                "status": view["status"],
-                "create_time": view["create_time"],
-            }
-        )
+        return _created(ctx, job, version, now)
 
 
 def _job(ctx: Context, request: Request, now: float) -> V1Job | Response:
@@ -227,17 +232,7 @@ def create_version(ctx: Context, request: Request) -> Response:
         version = ctx.store.add_version(
             job, description=str(body.get("job_desc") or ""), created_at=now, config=config, hints=hints
         )
-        view = version_view(ctx, job, version, now)
-        return ok(
-            {
-                "job_id": job.id,
-                "job_name": job.name,
-                "version_id": version.id,
-                "version_name": version.name,
-                "status": view["status"],
-                "create_time": view["create_time"],
-            }
-        )
+        return _created(ctx, job, version, now)
 
 
 def list_jobs(ctx: Context, request: Request) -> Response:
