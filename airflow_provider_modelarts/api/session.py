@@ -16,7 +16,7 @@ import threading
 import time
 import weakref
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -96,6 +96,35 @@ async def aread_capped(
         return _buffered(response, chunks)
     finally:
         await response.aclose()
+
+
+class _Steps(Generic[T]):
+    """Feeds what the network answered back into a plan's execution; the sync and the async
+    driver differ only in how they send and how they sleep."""
+
+    def __init__(self, plan: Plan[T], policy: RetryPolicy) -> None:
+        self._steps = execute(plan, policy, time.monotonic)
+        self._value: Outcome = None
+        self._error: ModelArtsError | None = None
+        self.result: T
+
+    def next(self) -> ApiRequest | Sleep | None:
+        """The next thing to do, or ``None`` once the plan is done (its value is ``result``)."""
+        value, error = self._value, self._error
+        self._value, self._error = None, None
+        try:
+            return self._steps.throw(error) if error is not None else self._steps.send(value)
+        except StopIteration as stop:
+            self.result = stop.value
+            return None
+
+    def answer(self, step: ApiRequest, outcome: httpx.Response | httpx.TransportError) -> None:
+        if isinstance(outcome, httpx.Response):
+            log.debug("%s -> %s", step.describe(), outcome.status_code)
+        self._value = outcome
+
+    def fail(self, error: ModelArtsError) -> None:
+        self._error = error
 
 
 class ModelArtsSession:
@@ -183,67 +212,45 @@ class ModelArtsSession:
             headers=headers,
         )
 
+    def _auth_for(self, step: ApiRequest) -> httpx.Auth | None:
+        return self._auth if step.authenticate else None
+
     def run(self, plan: Plan[T]) -> T:
         """Run a plan to its result on the sync client (retries sleep this thread)."""
         client = self.sync_client()
-        steps = execute(plan, self.policy, time.monotonic)
-        value: Outcome = None
-        error: ModelArtsError | None = None
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
-            value, error = None, None
+        steps = _Steps(plan, self.policy)
+        while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
                 continue
             try:
-                value = read_capped(
-                    step,
-                    client.send(
-                        self._build(client, step),
-                        auth=None if not step.authenticate else self._auth,
-                        stream=True,
-                    ),
+                request = self._build(client, step)
+                steps.answer(
+                    step, read_capped(step, client.send(request, auth=self._auth_for(step), stream=True))
                 )
-                log.debug("%s -> %s", step.describe(), value.status_code)
             except httpx.TransportError as exc:
-                value = exc
+                steps.answer(step, exc)
             except ModelArtsError as exc:
-                error = exc
+                steps.fail(exc)
+        return steps.result
 
     async def arun(self, plan: Plan[T]) -> T:
         """Async twin of :meth:`run`; never blocks the event loop."""
         client = self.async_client()
-        steps = execute(plan, self.policy, time.monotonic)
-        value: Outcome = None
-        error: ModelArtsError | None = None
-        while True:
-            try:
-                step = steps.throw(error) if error is not None else steps.send(value)
-            except StopIteration as stop:
-                result: T = stop.value
-                return result
-            value, error = None, None
+        steps = _Steps(plan, self.policy)
+        while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
                 continue
             try:
-                value = await aread_capped(
-                    step,
-                    await client.send(
-                        self._build(client, step),
-                        auth=None if not step.authenticate else self._auth,
-                        stream=True,
-                    ),
-                )
-                log.debug("%s -> %s", step.describe(), value.status_code)
+                request = self._build(client, step)
+                response = await client.send(request, auth=self._auth_for(step), stream=True)
+                steps.answer(step, await aread_capped(step, response))
             except httpx.TransportError as exc:
-                value = exc
+                steps.answer(step, exc)
             except ModelArtsError as exc:
-                error = exc
+                steps.fail(exc)
+        return steps.result
 
     # ---- auth and project ----------------------------------------------------------------------
 
