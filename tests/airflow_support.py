@@ -5,19 +5,29 @@ the smallest context a task needs here: ``params`` for templates and a task inst
 that records ``xcom_push``. ``drive`` runs an operator the way a worker and a triggerer would:
 ``execute``; on ``TaskDeferred`` the trigger runs to its one event, which is handed back through
 ``resume_execution`` (again and again, bounded, if the task defers more than once).
+
+Airflow imports that moved between 3.1 and 3.3 are resolved here once, so the suite runs on both.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.providers.common.compat.sdk import TaskDeferred
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelarts.emulator import EmulatorServer
+
+AIRFLOW_VERSION = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
+AIRFLOW_3_2_PLUS = AIRFLOW_VERSION >= (3, 2)
+if AIRFLOW_3_2_PLUS:
+    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+else:
+    from airflow.models.dagbag import DagBag, sync_bag_to_db  # type: ignore[no-redef]
 
 EVENT_TIMEOUT = 30.0
 MAX_DEFERRALS = 4
@@ -106,7 +116,6 @@ def sync_dags_to_db(*dags: Any) -> None:
     import tempfile
 
     from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 
     DagBundlesManager().sync_bundles_to_db()
     with tempfile.TemporaryDirectory() as empty:

@@ -9,7 +9,7 @@ import pytest
 
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.emulator import EmulatorServer
-from tests.airflow_support import sync_dags_to_db
+from tests.airflow_support import DagBag, sync_dags_to_db
 from tests.operators.cases import Target, emulator_status
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "example_dags"
@@ -25,7 +25,6 @@ def example_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def load_dag(dag_id: str) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(EXAMPLES))
     assert bag.import_errors == {}
@@ -40,7 +39,6 @@ def states(run: Any) -> dict[str, str]:
 
 
 def test_example_dags_import_without_errors(example_env: None) -> None:
-    from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(EXAMPLES))
     assert bag.import_errors == {}

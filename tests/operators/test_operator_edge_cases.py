@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_modelarts.api.errors import ModelArtsAuthError, ModelArtsServerError
 from airflow_provider_modelarts.api.retry import RetryPolicy
