@@ -2,13 +2,81 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 INTEGRATION = "Huawei Cloud ModelArts"
+REGION_EXAMPLES = ["cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1", "ap-southeast-3", "eu-de"]
 
 
 def _field(label: str, description: str, **schema: Any) -> dict[str, Any]:
+    """An optional text field; ``examples`` are what the form offers as you type (its placeholder)."""
     return {"label": label, "description": description, "schema": {"type": ["string", "null"], **schema}}
+
+
+# The connection form's extra fields (Airflow 3.2+; 3.1 gets the hook's form widgets). A type
+# without "null" makes the field required. Every value a field can store is either a JSON
+# boolean or number or a string of 5+ characters: shorter strings in extras make Airflow's log
+# masker warn in every task log.
+CONN_FIELDS: dict[str, Any] = {
+    "region": {
+        "label": "Region",
+        "description": "Region id: cn-north-4, ap-southeast-3, ... on Huawei Cloud; eu-de on "
+        "Open Telekom Cloud.",
+        "schema": {"type": "string", "minLength": 5, "examples": REGION_EXAMPLES},
+    },
+    "project_id": _field(
+        "Project ID",
+        "The region's project id (My Credentials > API Credentials, 32 hex characters). "
+        "Leave empty to look it up from IAM once.",
+    ),
+    "cloud": {
+        "label": "Cloud",
+        "description": "Which cloud the region belongs to; selects the default endpoints.",
+        "schema": {
+            "type": "string",
+            "enum": ["huaweicloud", "opentelekomcloud"],
+            "default": "huaweicloud",
+            "values_display": {"huaweicloud": "Huawei Cloud", "opentelekomcloud": "Open Telekom Cloud"},
+        },
+    },
+    "domain_name": _field(
+        "IAM domain name (token auth only)",
+        "Leave empty to sign requests with the AK/SK above. Set it to the account (domain) name to "
+        "log in with an IAM user name and password instead (project-scoped IAM token).",
+    ),
+    "security_token": _field(
+        "Security token (temporary AK/SK only)",
+        "With temporary AK/SK credentials from STS: their security token, sent as X-Security-Token.",
+        format="password",
+    ),
+    "iam_endpoint": _field(
+        "IAM endpoint override",
+        "Full URL, for private deployments. Default: the region's public IAM endpoint.",
+        examples=["https://iam.cn-north-4.myhuaweicloud.com"],
+    ),
+    "res_endpoint": _field(
+        "RES endpoint override",
+        "Full URL, for private deployments. Default: the region's public RES endpoint (cn-north-4).",
+        examples=["https://res.cn-north-4.myhuaweicloud.com"],
+    ),
+    "verify": {
+        "label": "Verify TLS certificates",
+        "description": "Turn off only for a test deployment with a self-signed certificate "
+        "(a warning is logged); prefer a CA bundle.",
+        "schema": {"type": "boolean", "default": True},
+    },
+    "ca_bundle": _field(
+        "CA bundle path",
+        "A PEM file of CA certificates to verify the endpoints with, present on every Airflow host.",
+        examples=["/etc/ssl/certs/ca-certificates.crt"],
+    ),
+    "timeout": {
+        "label": "Timeout (s)",
+        "description": "Per-request timeout in seconds (default 30).",
+        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": 600},
+    },
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -66,42 +134,7 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "placeholders": {"host": "https://modelarts.cn-north-4.myhuaweicloud.com"},
                 },
-                "conn-fields": {
-                    "region": _field("Region", "Region id, e.g. cn-north-4 (Huawei Cloud) or eu-de (OTC)."),
-                    "project_id": _field(
-                        "Project ID",
-                        "Project id (1-64 letters, digits, hyphens); looked up from IAM if empty.",
-                    ),
-                    "cloud": {
-                        "label": "Cloud",
-                        "description": "Which cloud the region belongs to; selects the default endpoints.",
-                        "schema": {"type": ["string", "null"], "enum": ["huaweicloud", "otc"]},
-                    },
-                    "auth_type": {
-                        "label": "Auth type",
-                        "description": "aksk: sign requests with the AK/SK (login/password). token: IAM user "
-                        "name/password for a project-scoped token.",
-                        "schema": {"type": ["string", "null"], "enum": ["aksk", "token"]},
-                    },
-                    "security_token": _field(
-                        "Security token",
-                        "Temporary credentials only: sent as X-Security-Token.",
-                        format="password",
-                    ),
-                    "domain_name": _field("IAM domain name", "Account (domain) name, for token auth."),
-                    "iam_endpoint": _field("IAM endpoint override", "Full URL, for private deployments."),
-                    "res_endpoint": _field("RES endpoint override", "Full URL, for private deployments."),
-                    "verify": {
-                        "label": "Verify TLS",
-                        "description": "Verify server certificates (default true), or a CA bundle path.",
-                        "schema": {"type": ["boolean", "string", "null"]},
-                    },
-                    "timeout": {
-                        "label": "Timeout (s)",
-                        "description": "Per-request timeout in seconds (default 30).",
-                        "schema": {"type": ["number", "null"], "minimum": 1, "maximum": 600},
-                    },
-                },
+                "conn-fields": copy.deepcopy(CONN_FIELDS),
             }
         ],
     }

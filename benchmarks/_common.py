@@ -104,7 +104,7 @@ class EmulatorProcess:
             from airflow_provider_modelarts.emulator import defaults
 
             conn.update(login=defaults.IAM_USER, password=defaults.IAM_PASSWORD)
-            conn["extra"].update(auth_type="token", domain_name=defaults.IAM_DOMAIN)
+            conn["extra"].update(domain_name=defaults.IAM_DOMAIN)  # selects IAM token auth
         return conn
 
 

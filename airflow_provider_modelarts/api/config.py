@@ -1,16 +1,25 @@
 """The connection contract: what a ``modelarts`` connection holds, parsed and checked once.
 
 Built from an Airflow connection by the hook, but free of Airflow itself so that the emulator,
-benchmarks and tests can use it directly. Secrets are ``SecretStr`` and never reach ``repr()``.
+benchmarks and tests can use it directly. Secrets are ``SecretStr`` and never reach ``repr()``,
+nor any error message.
+
+No extra key takes a short string value: Airflow registers every string value of a connection's
+extras with its log masker and warns in every task log about any value shorter than 5 characters.
+So the auth mode has no key of its own (an IAM ``domain_name`` selects token auth), ``cloud`` says
+``opentelekomcloud`` in full, and ``verify`` is a JSON boolean beside a separate ``ca_bundle``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -34,17 +43,21 @@ EXTRA_KEYS = (
     "region",
     "project_id",
     "cloud",
-    "auth_type",
-    "security_token",
     "domain_name",
+    "security_token",
     "iam_endpoint",
     "res_endpoint",
     "verify",
+    "ca_bundle",
     "timeout",
 )
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
 
 
 class AuthType(StrEnum):
+    """How requests are authenticated; chosen by the connection (``domain_name`` means token)."""
+
     AKSK = "aksk"
     TOKEN = "token"
 
@@ -52,7 +65,7 @@ class AuthType(StrEnum):
 class ConnectionConfig(BaseModel):
     """Everything needed to talk to ModelArts, IAM and RES for one connection."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     auth_type: AuthType = AuthType.AKSK
     access_key: str | None = None
@@ -67,8 +80,13 @@ class ConnectionConfig(BaseModel):
     modelarts_endpoint: str | None = None
     iam_endpoint: str | None = None
     res_endpoint: str | None = None
-    verify: bool | str = True
+    verify: bool | str = True  # False, True, or the path of a CA bundle (from ``ca_bundle``)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=600)
+
+    @field_validator("access_key", "secret_key", "security_token", mode="before")
+    @classmethod
+    def _credential(cls, value: Any) -> Any:
+        return _clean_credential(value)
 
     @field_validator("region")
     @classmethod
@@ -90,15 +108,31 @@ class ConnectionConfig(BaseModel):
         if self.auth_type is AuthType.AKSK:
             if not self.access_key or not self.secret_key or not self.secret_key.get_secret_value():
                 raise ValueError(
-                    "auth_type 'aksk' needs an access key (login) and a secret key (password), "
+                    "AK/SK auth needs an access key (login) and a secret key (password), "
                     f"or {ENV_ACCESS_KEY}/{ENV_SECRET_KEY} in the environment"
                 )
+            if self.domain_name:
+                raise ValueError("domain_name selects IAM token auth; AK/SK auth takes no domain_name")
         else:
             if not self.username or not self.password or not self.domain_name:
                 raise ValueError(
-                    "auth_type 'token' needs the IAM user name (login), its password and extra 'domain_name'"
+                    "IAM token auth (extra 'domain_name' is set) needs the IAM user name (login) "
+                    "and its password"
+                )
+            if self.security_token is not None:
+                raise ValueError(
+                    "a security_token goes with temporary AK/SK credentials, not with IAM token auth "
+                    "(remove domain_name or security_token)"
                 )
         return self
+
+    def auth_description(self) -> str:
+        """Which credentials are in use, in words (no secret): for messages such as the connection test."""
+        if self.auth_type is AuthType.TOKEN:
+            return f"IAM token auth (user {self.username}, domain {self.domain_name})"
+        if self.security_token is not None:
+            return "temporary AK/SK auth with a security token"
+        return "AK/SK auth"
 
     def endpoint(self, service: Service) -> str:
         override = {
@@ -148,7 +182,11 @@ class ConnectionConfig(BaseModel):
         environ: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> ConnectionConfig:
-        """Parse an Airflow connection's fields; empty AK/SK fall back to the SDK's env variables."""
+        """Parse an Airflow connection's fields; empty AK/SK fall back to the SDK's env variables.
+
+        Extra ``domain_name`` selects IAM token auth (login and password are then the IAM user's);
+        without it, requests are signed with the AK/SK.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for key in EXTRA_KEYS:
@@ -156,13 +194,8 @@ class ConnectionConfig(BaseModel):
             if value not in (None, ""):
                 values[key] = value
         values.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
-        raw_auth = str(values.pop("auth_type", AuthType.AKSK.value)).lower()
-        try:
-            auth_type = AuthType(raw_auth)
-        except ValueError:
-            raise ValueError(f"auth_type: {raw_auth!r} is not 'aksk' or 'token'") from None
-        if "verify" in values:
-            values["verify"] = _as_verify(values["verify"])
+        auth_type = AuthType.TOKEN if values.get("domain_name") else AuthType.AKSK
+        values["verify"] = _as_verify(values.pop("verify", True), values.pop("ca_bundle", None))
         if auth_type is AuthType.AKSK:
             values["access_key"] = login or env.get(ENV_ACCESS_KEY)
             values["secret_key"] = password or env.get(ENV_SECRET_KEY)
@@ -186,19 +219,48 @@ class ConnectionConfig(BaseModel):
             raise ValueError(f"invalid modelarts connection: {reasons}") from None
 
 
-def _as_verify(value: object) -> bool | str:
-    if isinstance(value, bool):
+def _as_verify(verify: object, ca_bundle: object) -> bool | str:
+    """``verify`` (a boolean; ``"true"``/``"false"`` as URI-style connections give it) and
+    ``ca_bundle`` (the path of a CA bundle file) as one httpx ``verify`` value."""
+    if isinstance(verify, bool):
+        check = verify
+    elif str(verify).strip().lower() in _TRUE:
+        check = True
+    elif str(verify).strip().lower() in _FALSE:
+        check = False
+    else:
+        raise ValueError(
+            f"verify: {verify!r} is not true or false (a CA bundle path goes in extra 'ca_bundle')"
+        )
+    if ca_bundle in (None, ""):
+        return check
+    if not check:
+        raise ValueError("ca_bundle is set but verify is false: remove one of them")
+    path = str(ca_bundle).strip()
+    if not Path(path).is_file():
+        raise ValueError(f"ca_bundle: {path!r} is not a file")
+    return path
+
+
+def _clean_credential(value: Any) -> Any:
+    """An AK, SK or security token without surrounding whitespace; refused (without showing it)
+    if it holds anything but printable ASCII, as a stray newline inside would end up in a header."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
         return value
-    text = str(value).strip()
-    if text.lower() in ("true", "1", "yes", "on"):
-        return True
-    if text.lower() in ("false", "0", "no", "off"):
-        return False
-    return text  # a CA bundle path
+    text = value.strip()
+    if not (text.isascii() and text.isprintable()) or any(ch.isspace() for ch in text):
+        raise ValueError("holds a space, a control or a non-ASCII character (the value is not shown)")
+    return text
 
 
 def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
+    """Whether the URL's host is ``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
     host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

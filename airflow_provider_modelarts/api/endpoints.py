@@ -10,7 +10,7 @@ from airflow_provider_modelarts.api import ids
 
 class Cloud(StrEnum):
     HUAWEICLOUD = "huaweicloud"
-    OTC = "otc"
+    OTC = "opentelekomcloud"
 
 
 class Service(StrEnum):

@@ -104,23 +104,39 @@ class ModelArtsHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra form fields for Airflow 3.1 (3.2+ reads ``conn-fields`` from the provider info)."""
+        """Extra form fields for Airflow 3.1 (3.2+ reads ``conn-fields`` from the provider info).
+
+        One field per ``conn-fields`` entry, with its label and description; 3.1 has no way to
+        mark a field required or to offer examples, so the descriptions say what to enter.
+        """
         try:
             from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
-            from wtforms import PasswordField, StringField
+            from wtforms import BooleanField, IntegerField, PasswordField, StringField
+            from wtforms.validators import any_of
         except ImportError:  # pragma: no cover - no Flask UI installed
             return {}
-        text, secret = BS3TextFieldWidget(), BS3PasswordFieldWidget()
-        return {
-            "region": StringField("Region", widget=text),
-            "project_id": StringField("Project ID", widget=text),
-            "cloud": StringField("Cloud (huaweicloud or otc)", widget=text),
-            "auth_type": StringField("Auth type (aksk or token)", widget=text),
-            "security_token": PasswordField("Security token (temporary AK/SK)", widget=secret),
-            "domain_name": StringField("IAM domain (account) name, token auth", widget=text),
-            "iam_endpoint": StringField("IAM endpoint override", widget=text),
-            "res_endpoint": StringField("RES endpoint override", widget=text),
-        }
+        from airflow_provider_modelarts.get_provider_info import CONN_FIELDS
+
+        widgets: dict[str, Any] = {}
+        for name, field in CONN_FIELDS.items():
+            schema, label, description = field["schema"], field["label"], field["description"]
+            kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            if schema.get("format") == "password":
+                widgets[name] = PasswordField(label, widget=BS3PasswordFieldWidget(), description=description)
+            elif "boolean" in kinds:
+                widgets[name] = BooleanField(label, default=schema.get("default"), description=description)
+            elif "number" in kinds:
+                widgets[name] = IntegerField(label, widget=BS3TextFieldWidget(), description=description)
+            else:
+                choices = schema.get("enum")
+                widgets[name] = StringField(
+                    label,
+                    widget=BS3TextFieldWidget(),
+                    description=description,
+                    default=schema.get("default"),
+                    validators=[any_of(choices)] if choices else [],
+                )
+        return widgets
 
     def _overrides(self) -> dict[str, Any]:
         return {"region": self.region, "project_id": self.project_id}
@@ -435,5 +451,5 @@ class ModelArtsHook(BaseHook):
         total = page.total if page.total is not None else len(page.items)
         return True, (
             f"Connected to ModelArts ({config.cloud.value}, {config.region}, project {project}) "
-            f"with {config.auth_type.value} auth; {total} training job(s) visible"
+            f"with {config.auth_description()}; {total} training job(s) visible"
         )

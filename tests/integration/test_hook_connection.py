@@ -40,19 +40,23 @@ def _leaks(texts: Iterable[str], secrets: Iterable[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("auth", "extra_requests"), [("aksk", {}), ("temporary", {}), ("token", {"iam.tokens": 1})]
+    ("auth", "described", "extra_requests"),
+    [
+        ("aksk", "AK/SK auth", {}),
+        ("temporary", "temporary AK/SK auth with a security token", {}),
+        ("token", "IAM token auth (user emulator-user, domain emulator-domain)", {"iam.tokens": 1}),
+    ],
 )
 def test_success_in_every_auth_mode(
-    connect: Connect, emu: EmulatorServer, auth: str, extra_requests: dict[str, int]
+    connect: Connect, emu: EmulatorServer, auth: str, described: str, extra_requests: dict[str, int]
 ) -> None:
     emu.seed("training", 3, status="Running")
     ok, message = connect(auth).test_connection()
     assert ok is True, message
-    auth_type = "token" if auth == "token" else "aksk"
     project = emu.credentials.project_id
     assert message == (
         f"Connected to ModelArts (huaweicloud, cn-north-4, project {project}) "
-        f"with {auth_type} auth; 3 training job(s) visible"
+        f"with {described}; 3 training job(s) visible"
     )
     assert requests_to(emu) == {"v2.search": 1, **extra_requests}
     assert not _leaks([message], _secrets(emu))

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import types
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -95,47 +94,3 @@ def test_ui_field_behaviour_agrees_with_the_provider_info() -> None:
     assert declared["placeholders"]["host"] == behaviour["placeholders"]["host"]
     extra = json.loads(behaviour["placeholders"]["extra"])
     assert set(extra) <= set(EXTRA_KEYS) and extra["region"] == "cn-north-4"
-
-
-def test_form_widgets_without_the_flask_ui() -> None:
-    # Airflow 3 installs no Flask UI by default: the hook then offers no widgets.
-    with pytest.raises(ImportError):
-        __import__("flask_appbuilder")
-    assert ModelArtsHook.get_connection_form_widgets() == {}
-
-
-def test_form_widgets_with_the_flask_ui(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With stand-ins for the (absent) Flask UI packages the hook builds one field per extra key."""
-
-    class Field:
-        def __init__(self, label: str, widget: object) -> None:
-            self.label, self.widget = label, widget
-
-    class StringField(Field):
-        pass
-
-    class PasswordField(Field):
-        pass
-
-    class TextWidget:
-        pass
-
-    class PasswordWidget:
-        pass
-
-    wtforms = types.ModuleType("wtforms")
-    wtforms.StringField, wtforms.PasswordField = StringField, PasswordField  # type: ignore[attr-defined]
-    fab = types.ModuleType("flask_appbuilder")
-    widgets = types.ModuleType("flask_appbuilder.fieldwidgets")
-    widgets.BS3TextFieldWidget, widgets.BS3PasswordFieldWidget = TextWidget, PasswordWidget  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "wtforms", wtforms)
-    monkeypatch.setitem(sys.modules, "flask_appbuilder", fab)
-    monkeypatch.setitem(sys.modules, "flask_appbuilder.fieldwidgets", widgets)
-    form = ModelArtsHook.get_connection_form_widgets()
-    assert set(form) <= set(EXTRA_KEYS) and {"region", "project_id", "auth_type", "security_token"} <= set(
-        form
-    )
-    secret = {name for name, field in form.items() if isinstance(field, PasswordField)}
-    assert secret == {"security_token"} and isinstance(form["security_token"].widget, PasswordWidget)
-    assert all(isinstance(field.widget, TextWidget) for name, field in form.items() if name not in secret)
-    assert all(isinstance(field.label, str) and field.label for field in form.values())

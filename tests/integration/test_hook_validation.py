@@ -105,7 +105,8 @@ async def test_bad_connection_values_fail_before_any_request(
     for extra, field in [
         ({"project_id": "../x"}, "project_id"),
         ({"region": "Not A Region"}, "region"),
-        ({"auth_type": "kerberos"}, "auth_type"),
+        ({"cloud": "otc"}, "cloud"),
+        ({"verify": "maybe"}, "verify"),
         ({"timeout": 0}, "timeout"),
         ({"region": None}, "region"),
     ]:

@@ -33,7 +33,7 @@ def _session(items: list[dict[str, Any]]) -> ModelArtsSession:
         login="AK",
         password="SK-SECRET",
         host="https://modelarts.test",
-        extra={"auth_type": "aksk", "region": "cn-north-4", "project_id": P},
+        extra={"region": "cn-north-4", "project_id": P},
         environ={},
     )
     policy = RetryPolicy(max_attempts=1)

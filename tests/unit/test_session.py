@@ -30,18 +30,14 @@ def _v2_job(job_id: str = JOB, phase: str = "Running") -> dict:
 
 
 def _config(**extra) -> ConnectionConfig:
-    auth = extra.pop("auth_type", "aksk")
+    auth = extra.pop("auth", "aksk")
     login, password = ("alice", "PW-SECRET") if auth == "token" else ("AK", "SK-SECRET")
     extra.setdefault("region", "cn-north-4")
     extra.setdefault("project_id", P)
     if auth == "token":
-        extra.setdefault("domain_name", "acme")
+        extra.setdefault("domain_name", "acme")  # selects IAM token auth
     return ConnectionConfig.from_connection_fields(
-        login=login,
-        password=password,
-        host="https://modelarts.test",
-        extra={"auth_type": auth, **extra},
-        environ={},
+        login=login, password=password, host="https://modelarts.test", extra=extra, environ={}
     )
 
 
@@ -298,7 +294,7 @@ def _token_answer(counter: list[int], expires: datetime | None = None) -> Handle
 
 def test_token_auth_fetches_once_and_refreshes_once_on_401():
     counter: list[int] = []
-    session, rec = _session(_token_answer(counter), auth_type="token")
+    session, rec = _session(_token_answer(counter), auth="token")
     session.run(ops.get_training_job(P, JOB))
     session.run(ops.get_training_job(P, JOB))
     assert len(counter) == 1
@@ -317,7 +313,7 @@ def test_token_close_to_expiry_is_refreshed_before_use():
     expires = datetime.now(UTC) + timedelta(minutes=10)
     recorder = Recorder(_token_answer(counter, expires=expires))
     session = ModelArtsSession(
-        _config(auth_type="token"),
+        _config(auth="token"),
         policy=FAST,
         transport=httpx.MockTransport(recorder),
         token_cache=TokenCache(clock=lambda: now[0]),
@@ -333,7 +329,7 @@ def test_token_close_to_expiry_is_refreshed_before_use():
 
 async def test_many_concurrent_async_callers_share_one_token_request():
     counter: list[int] = []
-    session, rec = _session(_token_answer(counter), auth_type="token")
+    session, rec = _session(_token_answer(counter), auth="token")
     jobs = await asyncio.gather(*(session.arun(ops.get_training_job(P, JOB)) for _ in range(50)))
     assert len(jobs) == 50
     assert len(counter) == 1
@@ -372,7 +368,7 @@ def test_short_lived_tokens_are_reused_for_half_their_life():
     """A token living less than the 5-minute renewal lead is still used, until half its life."""
     counter: list[int] = []
     soon = datetime.now(UTC) + timedelta(seconds=120)
-    session, _ = _session(_token_answer(counter, expires=soon), auth_type="token")
+    session, _ = _session(_token_answer(counter, expires=soon), auth="token")
     session.run(ops.get_training_job(P, JOB))
     session.run(ops.get_training_job(P, JOB))
     assert len(counter) == 1
