@@ -32,7 +32,14 @@ from pydantic import (
 )
 
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.endpoints import Cloud, Service, default_endpoint, normalize_endpoint
+from airflow_provider_modelarts.api.endpoints import (
+    Cloud,
+    EndpointError,
+    Service,
+    console_url,
+    default_endpoint,
+    normalize_endpoint,
+)
 
 ENV_ACCESS_KEY = "HUAWEICLOUD_SDK_AK"
 ENV_SECRET_KEY = "HUAWEICLOUD_SDK_SK"
@@ -149,6 +156,17 @@ class ConnectionConfig(BaseModel):
         ):
             return self.modelarts_endpoint  # a local emulator serves all three services on one port
         return default_endpoint(service, self.cloud, self.region)
+
+    def console_url(self) -> str | None:
+        """The region's job list in the public web console; ``None`` when ModelArts is reached at
+        another endpoint (a private deployment, the emulator): the public console does not show it."""
+        try:
+            public = default_endpoint(Service.MODELARTS, self.cloud, self.region)
+        except EndpointError:
+            return None
+        if self.modelarts_endpoint not in (None, public):
+            return None
+        return console_url(self.cloud, self.region)
 
     def secrets(self) -> list[str]:
         """The secret values this config holds, for registering with the log masker."""

@@ -14,7 +14,6 @@ from airflow.providers.common.compat.sdk import BaseHook
 from airflow_provider_modelarts.api import ids, watch
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import ConnectionConfig
-from airflow_provider_modelarts.api.endpoints import console_url
 from airflow_provider_modelarts.api.exchange import Plan
 from airflow_provider_modelarts.api.models import (
     JobSnapshot,
@@ -199,9 +198,9 @@ class ModelArtsHook(BaseHook):
             self._session = shared_session(await self.aget_config(), self.retry_policy)
         return self._session
 
-    def console_url(self) -> str:
-        config = self.get_config()
-        return console_url(config.cloud, config.region)
+    def console_url(self) -> str | None:
+        """The region's job list in the public console, or ``None`` for an overridden endpoint."""
+        return self.get_config().console_url()
 
     # ---- running operations --------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
-"""A link from the task to the region's ModelArts job list in the web console.
+"""A link from the task to the region's ModelArts job list in the public web console.
 
 The link points at the list, not at the job: after a teardown the job page no longer exists.
+A connection whose ModelArts endpoint is overridden (a private deployment, the emulator) gets no
+link: the public console would show another deployment's jobs.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ class ModelArtsConsoleLink(BaseOperatorLink):
     name = "ModelArts Console"
 
     @staticmethod
-    def persist(context: Any, console_url: Callable[[], str]) -> None:
-        """Store the link; an empty one if the connection cannot be read (the error still raises),
-        so that Airflow finds the key when it renders links at the end of a failed task."""
+    def persist(context: Any, console_url: Callable[[], str | None]) -> None:
+        """Store the link; an empty one if there is none or the connection cannot be read (the error
+        still raises), so that Airflow finds the key when it renders links at the end of a task."""
         url = ""
         try:
-            url = console_url()
+            url = console_url() or ""
         finally:
             context["ti"].xcom_push(key=XCOM_KEY, value=url)
 

@@ -25,6 +25,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import Goal, judge
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
 from airflow_provider_modelarts.operators.modelarts import validate_event
 from airflow_provider_modelarts.triggers.modelarts import DEFAULT_MAX_POLL_FAILURES, ModelArtsJobTrigger
 
@@ -50,6 +51,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         "project_id",
     )
     ui_color = "#e6f1fb"
+    operator_extra_links = (ModelArtsConsoleLink(),)
     goal: ClassVar[Goal]
 
     def __init__(
@@ -106,6 +108,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
 
     def execute(self, context: Any) -> Any:
         self.target()
+        ModelArtsConsoleLink.persist(context, self.hook.console_url)
         if not self.deferrable:
             return super().execute(context)
         try:

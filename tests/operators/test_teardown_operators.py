@@ -43,8 +43,7 @@ def _check_reached(case: Case, server: EmulatorServer, target: Target, result: d
 
 
 def _check_console_link(context: dict, server: EmulatorServer) -> None:
-    url = context["ti"].pushed[XCOM_KEY]
-    assert url.startswith("https://") and f"region={server.config.region}" in url
+    assert context["ti"].pushed[XCOM_KEY] == ""  # the public console does not show the emulator's jobs
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)
