@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from inspect import Parameter, signature
 from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 from pydantic import BaseModel, ValidationError
@@ -330,8 +331,20 @@ def walk_training_job_snapshots(
     return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.job_id)
 
 
+def check_filters(given: Iterable[str], known: Iterable[str], what: str) -> None:
+    """A mistyped filter fails naming itself and the filters there are (not as a ``TypeError``)."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ValueError(f"{unknown[0]}: not a filter of the {what} (filters: {', '.join(sorted(known))})")
+
+
+def _keywords(function: Callable[..., Any]) -> list[str]:
+    return [p.name for p in signature(function).parameters.values() if p.kind is Parameter.KEYWORD_ONLY]
+
+
 def list_training_jobs(project_id: str, **filters: Any) -> Plan[list[TrainingJob]]:
     """Every v2 job matching ``filters`` (see :func:`walk_training_jobs`)."""
+    check_filters(filters, _keywords(walk_training_jobs), "v2 training job list")
     return items_of(walk_training_jobs(project_id, **filters))
 
 
@@ -375,9 +388,7 @@ def _walk_v1(
     filters: V1ListFilters,
 ) -> Plan[Walk[Any]]:
     """The v1 list walk shared by training and visualization jobs: ``page`` counts from 1."""
-    unknown = set(filters) - set(V1ListFilters.__annotations__)
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]}: not a filter of the v1 list APIs")
+    check_filters(filters, V1ListFilters.__annotations__, "v1 list APIs")
     search_content = filters.get("search_content")
     per_page = filters.get("per_page", V1_PAGE_SIZE)
     max_pages = filters.get("max_pages", DEFAULT_MAX_PAGES)
@@ -587,7 +598,13 @@ def get_res_job(project_id: str, job_id: str) -> Plan[ResJob]:
     return plan()
 
 
-def list_res_jobs(
+def list_res_jobs(project_id: str, job_type: str, **filters: Any) -> Plan[list[ResJob]]:
+    """Every RES job of ``job_type`` matching ``filters`` (``job_name``, ``job_status``, ...)."""
+    check_filters(filters, _keywords(_res_jobs), "RES job list")
+    return _res_jobs(project_id, job_type, **filters)
+
+
+def _res_jobs(
     project_id: str,
     job_type: str,
     *,

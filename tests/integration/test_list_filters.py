@@ -1,0 +1,34 @@
+"""A mistyped list filter fails at once, naming itself and the filters there are."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_modelarts.emulator import EmulatorServer
+
+from .conftest import Api, requests_to
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "typo", "listed"),
+    [
+        ("list_training_jobs", (), "nam", "created_after_ms, created_before_ms, max_pages, name, order"),
+        ("list_training_jobs_v1", (), "statuss", "search_content, sort_by, status"),
+        ("list_visualization_jobs", (), "per_pag", "order, per_page, search_content"),
+        ("list_res_jobs", ("etl",), "jobname", "job_name, job_status, max_pages, page_size, workspace_id"),
+    ],
+)
+async def test_a_mistyped_filter_names_itself(
+    api: Api, emu: EmulatorServer, method: str, args: tuple, typo: str, listed: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"^{typo}: not a filter of the .*\(filters: .*{listed}") as info:
+        await api(method, *args, **{typo: "x"})
+    assert "got an unexpected keyword argument" not in str(info.value)
+    assert requests_to(emu) == {}
+
+
+async def test_the_right_filters_still_work(api: Api, emu: EmulatorServer) -> None:
+    emu.seed("training", 2, name="nightly", status="Completed")
+    emu.seed("res", 1, name="etl-job", type="etl")
+    assert len(await api("list_training_jobs", name="nightly")) == 2
+    assert [job.job_name for job in await api("list_res_jobs", "etl", job_name="etl-job")] == ["etl-job"]
