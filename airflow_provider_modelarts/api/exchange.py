@@ -19,6 +19,7 @@ import httpx
 
 from airflow_provider_modelarts.api.endpoints import Service
 from airflow_provider_modelarts.api.errors import (
+    JobRef,
     ModelArtsError,
     ModelArtsResponseError,
     ModelArtsTransportError,
@@ -43,6 +44,7 @@ class ApiRequest:
     json: Any = None
     authenticate: bool = True
     expect_body: bool = True
+    about: JobRef | None = None  # the one job this request is about (see ``is_job_not_found``)
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
@@ -122,7 +124,9 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
         message = f"{message}; {hint}" if hint else message
     # Only the service's own (JSON) error body can say a job is missing; the words "Not Found" on an
     # HTML or plain-text page (a proxy, a wrong endpoint) say nothing about the job.
-    cls = error_class(response.status_code, code, message if isinstance(data, Mapping) else None)
+    cls = error_class(
+        response.status_code, code, message if isinstance(data, Mapping) else None, request.about
+    )
     raise cls(
         message,
         status_code=response.status_code,

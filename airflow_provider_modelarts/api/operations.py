@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.endpoints import Service
-from airflow_provider_modelarts.api.errors import ModelArtsResponseError
+from airflow_provider_modelarts.api.errors import JobRef, ModelArtsResponseError
 from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
 from airflow_provider_modelarts.api.models import (
     IamTokenBody,
@@ -135,30 +135,40 @@ def _v2(project: str, *rest: str) -> list[str]:
 
 
 def delete_training_job(project_id: str, training_job_id: str) -> Plan[None]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS, "DELETE", *segments, expect_body=False, about=JobRef(JobFamily.TRAINING, job)
+        )
 
     return plan()
 
 
 def get_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job)
 
     def plan() -> Plan[TrainingJob]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
+        response = yield _request(Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.TRAINING, job))
         return _parse(TrainingJob, response.data, response, "training job detail")
 
     return plan()
 
 
 def terminate_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob | None]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id), "actions")
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job, "actions")
 
     def plan() -> Plan[TrainingJob | None]:
         response = yield _request(
-            Service.MODELARTS, "POST", *segments, json={"action_type": "terminate"}, expect_body=False
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            json={"action_type": "terminate"},
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING, job),
         )
         if isinstance(response.data, Mapping) and "metadata" in response.data:
             return _parse(TrainingJob, response.data, response, "terminate answer")
@@ -404,10 +414,17 @@ def _walk_v1(
 
 
 def delete_training_job_v1(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "training-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "training-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job),
+        )
 
     return plan()
 
@@ -421,7 +438,9 @@ def list_training_job_versions(
 
     def page(index: int) -> Plan[tuple[list[TrainingJobVersion], int | None]]:
         params = [("per_page", per_page), ("page", index)]
-        response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, params=params, about=JobRef(JobFamily.TRAINING_V1, job)
+        )
         result = _parse(TrainingJobVersionPage, response.data, response, "v1 version list")
         versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
         return versions, result.version_count
@@ -432,44 +451,47 @@ def list_training_job_versions(
 def get_training_job_version(
     project_id: str, job_id: str | int, version_id: str | int
 ) -> Plan[TrainingJobVersion]:
-    job = ids.numeric_id(job_id)
-    segments = _v1(project_id, "training-jobs", job, "versions", ids.numeric_id(version_id, "version_id"))
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version)
 
     def plan() -> Plan[TrainingJobVersion]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
-        version = _parse(TrainingJobVersion, response.data, response, "v1 version detail")
-        return version if version.job_id else version.model_copy(update={"job_id": job})
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.TRAINING_V1, job, version)
+        )
+        found = _parse(TrainingJobVersion, response.data, response, "v1 version detail")
+        return found if found.job_id else found.model_copy(update={"job_id": job})
 
     return plan()
 
 
 def stop_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
-    segments = _v1(
-        project_id,
-        "training-jobs",
-        ids.numeric_id(job_id),
-        "versions",
-        ids.numeric_id(version_id, "version_id"),
-        "stop",
-    )
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version, "stop")
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job, version),
+        )
 
     return plan()
 
 
 def delete_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
-    segments = _v1(
-        project_id,
-        "training-jobs",
-        ids.numeric_id(job_id),
-        "versions",
-        ids.numeric_id(version_id, "version_id"),
-    )
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job, version),
+        )
 
     return plan()
 
@@ -491,29 +513,46 @@ def list_visualization_jobs(project_id: str, **filters: Any) -> Plan[list[Visual
 
 
 def get_visualization_job(project_id: str, job_id: str | int) -> Plan[VisualizationJob]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job)
 
     def plan() -> Plan[VisualizationJob]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.VISUALIZATION, job)
+        )
         return _parse(VisualizationJob, response.data, response, "visualization job detail")
 
     return plan()
 
 
 def stop_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id), "stop")
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job, "stop")
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.VISUALIZATION, job),
+        )
 
     return plan()
 
 
 def delete_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.VISUALIZATION, job),
+        )
 
     return plan()
 
@@ -563,13 +602,16 @@ def delete_res_job(
 ) -> Plan[str | None]:
     """``DELETE /v1/{project_id}/del-job``: the JSON body is sent (and signed) with the DELETE."""
     segments = _v1(project_id, "del-job")
-    body: dict[str, Any] = {"job_id": ids.res_job_id(job_id), "type": res_job_type(job_type)}
+    job = ids.res_job_id(job_id)
+    body: dict[str, Any] = {"job_id": job, "type": res_job_type(job_type)}
     platform = res_offline_platform(job_type, offline_platform)
     if platform is not None:
         body["offline_platform"] = platform
 
     def plan() -> Plan[str | None]:
-        response = yield _request(Service.RES, "DELETE", *segments, json=body, expect_body=False)
+        response = yield _request(
+            Service.RES, "DELETE", *segments, json=body, expect_body=False, about=JobRef(JobFamily.RES, job)
+        )
         message = response.data.get("message") if isinstance(response.data, Mapping) else None
         return str(message) if message is not None else None
 
@@ -577,10 +619,11 @@ def delete_res_job(
 
 
 def get_res_job(project_id: str, job_id: str) -> Plan[ResJob]:
-    segments = _v1(project_id, "jobs", ids.res_job_id(job_id))
+    job = ids.res_job_id(job_id)
+    segments = _v1(project_id, "jobs", job)
 
     def plan() -> Plan[ResJob]:
-        response = yield _request(Service.RES, "GET", *segments)
+        response = yield _request(Service.RES, "GET", *segments, about=JobRef(JobFamily.RES, job))
         data = _object(response, "RES job detail")
         return _parse(ResJob, data.get("job", data), response, "RES job detail")
 
