@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.statuses import JobFamily
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "x-apig-request-id")
@@ -36,15 +36,6 @@ _ERROR_KEYS = (
     ("errorCode", ("errorMsg", "errorMessage")),
     ("code", ("message", "msg")),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class JobRef:
-    """The one job a request is about; only an answer about it can say that it does not exist."""
-
-    family: JobFamily
-    job_id: str
-    version_id: str | None = None
 
 
 class ModelArtsError(Exception):

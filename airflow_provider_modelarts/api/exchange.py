@@ -19,7 +19,6 @@ import httpx
 
 from airflow_provider_modelarts.api.endpoints import Service
 from airflow_provider_modelarts.api.errors import (
-    JobRef,
     ModelArtsError,
     ModelArtsResponseError,
     ModelArtsTransportError,
@@ -27,6 +26,7 @@ from airflow_provider_modelarts.api.errors import (
     parse_error_body,
     request_id_of,
 )
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.retry import RETRYABLE_STATUS, RetryPolicy
 from airflow_provider_modelarts.auth.signer import DATE_HEADER, parse_date
 

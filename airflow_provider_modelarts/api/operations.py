@@ -15,8 +15,9 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.endpoints import Service
-from airflow_provider_modelarts.api.errors import JobRef, ModelArtsResponseError
+from airflow_provider_modelarts.api.errors import ModelArtsResponseError
 from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import (
     IamTokenBody,
     JobSnapshot,
@@ -201,6 +202,7 @@ def training_job_search_body(
     limit: int = V2_PAGE_SIZE,
     name: str | None = None,
     phases: Sequence[str] | None = None,
+    exclude_phases: Sequence[str] | None = None,
     created_after_ms: int | None = None,
     created_before_ms: int | None = None,
     workspace_id: str | None = None,
@@ -213,6 +215,8 @@ def training_job_search_body(
         filters.append({"key": "name", "operator": "like", "value": [name]})
     if phases:
         filters.append({"key": "phase", "operator": "in", "value": list(phases)})
+    if exclude_phases:
+        filters.append({"key": "phase", "operator": "not", "value": list(exclude_phases)})
     if created_after_ms is not None or created_before_ms is not None:
         low = created_after_ms if created_after_ms is not None else 0
         high = created_before_ms if created_before_ms is not None else 2**53
@@ -241,12 +245,15 @@ def walk_training_jobs(
     *,
     name: str | None = None,
     phases: Sequence[str] | None = None,
+    exclude_phases: Sequence[str] | None = None,
     created_after_ms: int | None = None,
     created_before_ms: int | None = None,
     workspace_id: str | None = None,
     order: str = "desc",
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Plan[Walk[TrainingJob]]:
+    """Every v2 job matching the filters (``exclude_phases``: the documented ``not`` operator), and
+    whether the walk is known to be complete."""
     ids.project_id(project_id)
     _order(order)
     _max_pages(max_pages)
@@ -256,6 +263,7 @@ def walk_training_jobs(
             page=index,
             name=name,
             phases=phases,
+            exclude_phases=exclude_phases,
             created_after_ms=created_after_ms,
             created_before_ms=created_before_ms,
             workspace_id=workspace_id,
@@ -319,10 +327,15 @@ def _v2_page_snapshots(
 
 
 def walk_training_job_snapshots(
-    project_id: str, *, max_pages: int = DEFAULT_MAX_PAGES, known: Mapping[str, JobSnapshot] | None = None
+    project_id: str,
+    *,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    known: Mapping[str, JobSnapshot] | None = None,
+    workspace_id: str | None = None,
 ) -> Plan[Walk[JobSnapshot]]:
-    """Every v2 job of the project as a :class:`JobSnapshot` (id, phase, name, create time): the
-    light walk behind shared waits, same pages and completeness rules as :func:`walk_training_jobs`.
+    """Every v2 job of the search's scope (``workspace_id``, else the search's default) as a
+    :class:`JobSnapshot` (id, phase, name, create time): the light walk behind shared waits, same
+    pages and completeness rules as :func:`walk_training_jobs`.
 
     A job whose snapshot in ``known`` (job id -> snapshot) still holds is answered with that same
     object: a walk of unchanged jobs then creates no snapshots, so none of them outlive the
@@ -333,7 +346,7 @@ def walk_training_job_snapshots(
     segments = _v2(project_id, "training-job-searches")
 
     def page(index: int) -> Plan[tuple[list[JobSnapshot], int | None]]:
-        body = training_job_search_body(page=index)
+        body = training_job_search_body(page=index, workspace_id=workspace_id)
         response = yield _request(Service.MODELARTS, "POST", *segments, json=body)
         return _v2_page_snapshots(response.data, response, known)
 

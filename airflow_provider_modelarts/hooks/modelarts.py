@@ -183,6 +183,11 @@ class ModelArtsHook(BaseHook):
             self._session = shared_session(await self.aget_config(), self.retry_policy)
         return self._session
 
+    async def aclose_session(self) -> None:
+        """Close the HTTP client this event loop used, if this hook opened a session (the loop ends)."""
+        if self._session is not None:
+            await self._session.aclose()
+
     def console_url(self) -> str:
         config = self.get_config()
         return console_url(config.cloud, config.region)
@@ -253,6 +258,12 @@ class ModelArtsHook(BaseHook):
         self, *, project_id: str | None = None, **filters: Any
     ) -> list[TrainingJob]:
         return await self._arun(ops.list_training_jobs, project_id, **filters)
+
+    async def awalk_training_jobs(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> ops.Walk[TrainingJob]:
+        """Like :meth:`alist_training_jobs`, and whether the walk is known to be complete."""
+        return await self._arun(ops.walk_training_jobs, project_id, **filters)
 
     # ---- v1 training jobs ----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from airflow_provider_modelarts.api import errors
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.statuses import JobFamily
 
 
@@ -71,11 +72,11 @@ def test_html_and_garbage_bodies_become_readable_text():
     assert len(errors.parse_error_body(b"x" * 100_000, "text/plain")[1]) <= 500
 
 
-V2 = errors.JobRef(JobFamily.TRAINING, "3faf5c03-aaa1-4cbe-879d-24b05d997347")
-V1 = errors.JobRef(JobFamily.TRAINING_V1, "10")
-VERSION = errors.JobRef(JobFamily.TRAINING_V1, "10", "12")
-VIS = errors.JobRef(JobFamily.VISUALIZATION, "300001")
-RES = errors.JobRef(JobFamily.RES, "aa22ac78f14142eaa7de")
+V2 = JobRef(JobFamily.TRAINING, "3faf5c03-aaa1-4cbe-879d-24b05d997347")
+V1 = JobRef(JobFamily.TRAINING_V1, "10")
+VERSION = JobRef(JobFamily.TRAINING_V1, "10", "12")
+VIS = JobRef(JobFamily.VISUALIZATION, "300001")
+RES = JobRef(JobFamily.RES, "aa22ac78f14142eaa7de")
 
 
 @pytest.mark.parametrize(
