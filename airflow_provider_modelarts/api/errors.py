@@ -54,8 +54,10 @@ class ModelArtsApiError(ModelArtsError):
         request_id: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        note: str | None = None,
     ) -> None:
         self.status_code = status_code
+        self.note = note
         self.error_code = error_code
         self.error_msg = message
         self.request_id = request_id
@@ -67,7 +69,8 @@ class ModelArtsApiError(ModelArtsError):
         where = f"{self.method} {self.path}: " if self.method and self.path else ""
         code = f" {self.error_code}" if self.error_code else ""
         rid = f" (request id {self.request_id})" if self.request_id else ""
-        return f"{where}HTTP {self.status_code}{code}: {self.error_msg}{rid}"
+        note = f"; {self.note}" if self.note else ""
+        return f"{where}HTTP {self.status_code}{code}: {self.error_msg}{rid}{note}"
 
     @property
     def is_not_found(self) -> bool:

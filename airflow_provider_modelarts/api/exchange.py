@@ -97,8 +97,9 @@ def clock_skew_hint(response: httpx.Response) -> str | None:
     )
 
 
-def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
-    """Turn an answer into data, or raise the matching :class:`ModelArtsApiError`."""
+def interpret(request: ApiRequest, response: httpx.Response, gave_up: str | None = None) -> ApiResponse:
+    """Turn an answer into data, or raise the matching :class:`ModelArtsApiError` (``gave_up``:
+    why a retryable answer was not retried, added to its message)."""
     body = response.content
     headers = response.headers
     data: Any = None
@@ -134,6 +135,7 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
         request_id=request_id,
         method=request.method,
         path=request.path,
+        note=f"not retried: {gave_up}" if gave_up else None,
     )
 
 
@@ -158,14 +160,15 @@ def exchange(
             assert outcome is not None
             if outcome.status_code not in RETRYABLE_STATUS:
                 return interpret(request, outcome)
-            delay = policy.next_delay(
+            decision = policy.decide(
                 attempt=attempt,
                 elapsed=clock() - started,
                 status_code=outcome.status_code,
                 retry_after=outcome.headers.get("Retry-After"),
             )
-            if delay is None:
-                return interpret(request, outcome)  # raises the typed 429/5xx error
+            if decision.delay is None:
+                return interpret(request, outcome, decision.why)  # raises the typed 429/5xx error
+            delay = decision.delay
         yield Sleep(delay)
 
 
