@@ -176,12 +176,15 @@ class ModelArtsHook(BaseHook):
     @property
     def session(self) -> ModelArtsSession:
         """The process-wide session of this connection (one pool and one token for all callers)."""
-        return shared_session(self.get_config(), self.retry_policy)
+        return shared_session(self.get_config(), self.retry_policy, self._owner())
 
     async def asession(self) -> ModelArtsSession:
         if self._session is None:
-            self._session = shared_session(await self.aget_config(), self.retry_policy)
+            self._session = shared_session(await self.aget_config(), self.retry_policy, self._owner())
         return self._session
+
+    def _owner(self) -> tuple[str, str | None, str | None]:
+        return (self.modelarts_conn_id, self.region, self.project_id)
 
     async def aclose_session(self) -> None:
         """Close the HTTP client this event loop used, if this hook opened a session (the loop ends)."""
