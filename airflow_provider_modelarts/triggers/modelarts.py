@@ -206,8 +206,9 @@ class ModelArtsJobTrigger(_WaitTrigger):
         until_answer: bool = False,
     ) -> Verdict | None:
         """The one waiting loop: poll until a verdict is done (returned) or polling fails for good
-        (:class:`WaitFailed`). ``None`` when the deadline or ``stop_at`` (an absolute time) comes
-        first, or, with ``until_answer``, after the first poll that was answered without a verdict.
+        (:class:`WaitFailed`). ``None`` when the deadline or ``stop_at`` (an absolute time; the last
+        poll happens then) comes first, or, with ``until_answer``, after the first poll that was
+        answered without a verdict.
 
         Triggers run it in the triggerer; operators and sensors run it on the worker
         (:func:`run_here`). A shared wait resolves its session, project and watch once, then each
@@ -220,8 +221,13 @@ class ModelArtsJobTrigger(_WaitTrigger):
         delay = self._first_delay()
         while True:
             if delay:  # the first poll, unless it is put off, happens whatever the deadline
-                if self._past_deadline(delay) or (stop_at is not None and time.time() + delay > stop_at):
+                if self._past_deadline(delay):
                     return None
+                if stop_at is not None:  # the last poll comes at stop_at, not after it
+                    left = stop_at - time.time()
+                    if left <= 0:
+                        return None
+                    delay = min(delay, left)
                 await asyncio.sleep(delay)
             answer: JobSnapshot | BaseException | None
             try:
