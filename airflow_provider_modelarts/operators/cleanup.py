@@ -419,6 +419,9 @@ class ModelArtsCleanupJobsOperator(BaseOperator):
             poll_interval=self.poll_interval,
             deadline=time.time() + self.max_wait,
             max_poll_failures=DEFAULT_MAX_POLL_FAILURES,
+            # Right after the requests every job is still there: looking at once would only cost
+            # a walk (and, while jobs vanish under it, an incomplete one).
+            first_poll_delay=self.poll_interval,
         )
 
     def _advance(self, context: Any, state: dict[str, Any]) -> Any:
