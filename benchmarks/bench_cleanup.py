@@ -24,13 +24,16 @@ OLD_FINISHED = {"outcome": "completed", "run_seconds": 60}
 
 
 class _TaskInstance:
-    """The one piece of an Airflow task instance the operator touches outside a real run."""
+    """The pieces of an Airflow task instance the operator touches outside a real run: its XCom."""
 
     def __init__(self) -> None:
         self.xcom: dict[str, Any] = {}
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = value
+
+    def xcom_pull(self, *, task_ids: str, key: str, map_indexes: int | None = None) -> Any:
+        return self.xcom.get(key)
 
 
 def _remaining(emu: EmulatorProcess, family: str) -> int:

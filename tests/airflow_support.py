@@ -46,8 +46,16 @@ class RecordingTI:
     def __init__(self) -> None:
         self.pushed: dict[str, Any] = {}
 
+    map_index = -1
+
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = value
+
+    def xcom_pull(self, *, task_ids: str, key: str, map_indexes: int | None = None) -> Any:
+        return self.pushed.get(key)
+
+    def get_first_reschedule_date(self, context: Any) -> None:
+        return None  # no earlier reschedule: the sensor starts its timeout now
 
 
 def make_context(**params: Any) -> dict[str, Any]:
@@ -91,13 +99,23 @@ class Driven:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def drive(op: Any, context: dict[str, Any], driven: Driven | None = None) -> Driven:
+def drive(
+    op: Any, context: dict[str, Any], driven: Driven | None = None, *, resumed: TaskDeferred | None = None
+) -> Driven:
     """Execute ``op``; run each deferral's trigger and resume the task with its event.
 
     Exceptions of the task propagate; ``driven`` (if given) keeps what happened before them.
+    ``resumed``: start from a deferral the test already caught, instead of from ``execute``.
     """
     driven = driven if driven is not None else Driven()
     step = lambda: op.execute(context)  # noqa: E731
+    if resumed is not None:
+        driven.deferrals.append(resumed)
+        payload = run_trigger(resumed.trigger)
+        driven.events.append(payload)
+        step = lambda: op.resume_execution(  # noqa: E731
+            resumed.method_name, {**(resumed.kwargs or {}), "event": payload}, context
+        )
     for _ in range(MAX_DEFERRALS + 1):
         try:
             driven.result = step()

@@ -17,6 +17,9 @@ os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "example_dags")
 os.environ.pop("AIRFLOW_CONN_MODELARTS_DEFAULT", None)
+# Tasks defer right after their first check and triggers poll one interval later; the tests of the
+# grace itself set it (``[modelarts] deferral_grace_seconds``).
+os.environ["AIRFLOW__MODELARTS__DEFERRAL_GRACE_SECONDS"] = "0"
 for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"):
     os.environ.pop(name, None)
 

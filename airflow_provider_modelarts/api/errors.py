@@ -3,6 +3,11 @@
 Error bodies come in four documented shapes: v2 (``error_code``/``error_msg``), v1
 (``is_success: false`` with ``error_message`` or ``error_msg``), RES (like v1, ``error_msg``) and the
 API gateway (``error_code``/``error_msg``/``request_id``). :func:`parse_error_body` reads them all.
+
+"The job does not exist" is decided by :func:`is_job_not_found` alone, and only for a request about
+one job (:class:`JobRef`), from the documented not-found form of that job's family. A 404 from a
+proxy or a wrong base path, a framework's default body, or a documented error about something
+else (a workspace, a pool, an OBS path) is an ordinary :class:`ModelArtsApiError`.
 """
 
 from __future__ import annotations
@@ -12,14 +17,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_modelarts.api.ids import JobRef
+from airflow_provider_modelarts.api.statuses import JobFamily
+
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "x-apig-request-id")
 
-V2_NOT_FOUND = "ModelArts.2775"  # TrainingJobNotFound, sent with HTTP 400
+V2_NOT_FOUND = "ModelArts.2775"  # TrainingJobNotFound: "Training job (ID: %s) not found.", HTTP 400
 RESOURCE_NOT_FOUND = "ModelArts.0015"  # "the resource you requested does not exist" (HTTP 404)
-# 404s that mean "wrong route or wrong project", never "the job is gone".
-NOT_A_MISSING_JOB = frozenset({"ModelArts.2836", "ModelArts.2786", "ModelArts.0210"})
 _GATEWAY_PREFIXES = ("APIG.", "APIGW.")
-_MISSING_WORDS = re.compile(r"\b(not\s+found|not\s+exists?|does\s+not\s+exist|doesn't\s+exist)\b", re.I)
+# The v2 not-found message names the job; an answer naming another job is not about ours.
+_NAMED_ID = re.compile(r"\(ID:\s*([^)\s]+)\s*\)")
+# RES documents no not-found code: its own error namespace plus words about the job being missing.
+_RES_CODE = re.compile(r"res\.\d+", re.I)
+_RES_JOB_MISSING = re.compile(r"\bjob\b.*\b(not\s+found|not\s+exists?|does\s+not\s+exist)\b", re.I)
 _MAX_MESSAGE = 500
 _ERROR_KEYS = (
     ("error_code", ("error_msg", "error_message", "message")),
@@ -44,8 +54,10 @@ class ModelArtsApiError(ModelArtsError):
         request_id: str | None = None,
         method: str | None = None,
         path: str | None = None,
+        note: str | None = None,
     ) -> None:
         self.status_code = status_code
+        self.note = note
         self.error_code = error_code
         self.error_msg = message
         self.request_id = request_id
@@ -57,7 +69,8 @@ class ModelArtsApiError(ModelArtsError):
         where = f"{self.method} {self.path}: " if self.method and self.path else ""
         code = f" {self.error_code}" if self.error_code else ""
         rid = f" (request id {self.request_id})" if self.request_id else ""
-        return f"{where}HTTP {self.status_code}{code}: {self.error_msg}{rid}"
+        note = f"; {self.note}" if self.note else ""
+        return f"{where}HTTP {self.status_code}{code}: {self.error_msg}{rid}{note}"
 
     @property
     def is_not_found(self) -> bool:
@@ -66,7 +79,7 @@ class ModelArtsApiError(ModelArtsError):
 
 
 class ModelArtsNotFoundError(ModelArtsApiError):
-    """The job (or version) does not exist, in any of the documented forms."""
+    """The job (or version) the request was about does not exist: its family's documented form."""
 
 
 class ModelArtsAuthError(ModelArtsApiError):
@@ -98,19 +111,33 @@ class ModelArtsResponseError(ModelArtsError):
         super().__init__(message + suffix)
 
 
-def is_not_found(status_code: int, error_code: str | None, message: str | None = None) -> bool:
-    """Whether an error answer says the job does not exist (never true for route/auth errors)."""
-    code = error_code or ""
-    if code in NOT_A_MISSING_JOB or code.startswith(_GATEWAY_PREFIXES):
+def is_job_not_found(
+    job: JobRef | None, status_code: int, error_code: str | None, message: str | None
+) -> bool:
+    """Whether an error answer is the documented "does not exist" of ``job``.
+
+    * v2 training jobs: ``ModelArts.2775`` (documented with HTTP 400; a 404 is accepted too), and
+      if the message names a job id, it names this one.
+    * v1 training jobs and versions, visualization jobs: ``ModelArts.0015`` (HTTP 404; v1 failures
+      may also come as 200 or 400 with ``is_success: false``).
+    * RES: a RES error code (``RES.nnnn``) with a message saying the job does not exist.
+
+    ``message`` is ``None`` unless the answer was the service's own JSON body. Everything else,
+    including any answer to a request that is not about one job, is not "not found".
+    """
+    if job is None or message is None:
         return False
-    if code in (V2_NOT_FOUND, RESOURCE_NOT_FOUND) or code.endswith("NotFound"):
-        return True
-    says_missing = bool(message) and _MISSING_WORDS.search(message or "") is not None
-    if status_code == 404:
-        # A bare 404 (an HTML page from a wrong endpoint, say) proves nothing about the job.
-        return bool(code) or says_missing
-    # v1 and RES failures may carry only a message; accept the documented "not exist" wording.
-    return status_code in (200, 400) and says_missing
+    code = error_code or ""
+    if job.family is JobFamily.TRAINING:
+        named = _NAMED_ID.search(message)
+        return code == V2_NOT_FOUND and status_code in (400, 404) and (not named or named[1] == job.job_id)
+    if job.family in (JobFamily.TRAINING_V1, JobFamily.VISUALIZATION):
+        return code == RESOURCE_NOT_FOUND and status_code in (200, 400, 404)
+    return (
+        _RES_CODE.fullmatch(code) is not None
+        and status_code in (200, 400, 404)
+        and _RES_JOB_MISSING.search(message) is not None
+    )
 
 
 def _clip(text: str) -> str:
@@ -158,9 +185,11 @@ def is_transient(exc: BaseException) -> bool:
     )
 
 
-def error_class(status_code: int, error_code: str | None, message: str | None) -> type[ModelArtsApiError]:
-    """The most specific class for an error answer."""
-    if is_not_found(status_code, error_code, message):
+def error_class(
+    status_code: int, error_code: str | None, message: str | None, job: JobRef | None = None
+) -> type[ModelArtsApiError]:
+    """The most specific class for an error answer (``job``: what the request was about)."""
+    if is_job_not_found(job, status_code, error_code, message):
         return ModelArtsNotFoundError
     code = error_code or ""
     if status_code in (401, 403) or code.startswith(_GATEWAY_PREFIXES):

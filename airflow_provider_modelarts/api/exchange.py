@@ -26,6 +26,7 @@ from airflow_provider_modelarts.api.errors import (
     parse_error_body,
     request_id_of,
 )
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.retry import RETRYABLE_STATUS, RetryPolicy
 from airflow_provider_modelarts.auth.signer import DATE_HEADER, parse_date
 
@@ -43,6 +44,7 @@ class ApiRequest:
     json: Any = None
     authenticate: bool = True
     expect_body: bool = True
+    about: JobRef | None = None  # the one job this request is about (see ``is_job_not_found``)
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"
@@ -95,8 +97,9 @@ def clock_skew_hint(response: httpx.Response) -> str | None:
     )
 
 
-def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
-    """Turn an answer into data, or raise the matching :class:`ModelArtsApiError`."""
+def interpret(request: ApiRequest, response: httpx.Response, gave_up: str | None = None) -> ApiResponse:
+    """Turn an answer into data, or raise the matching :class:`ModelArtsApiError` (``gave_up``:
+    why a retryable answer was not retried, added to its message)."""
     body = response.content
     headers = response.headers
     data: Any = None
@@ -122,7 +125,9 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
         message = f"{message}; {hint}" if hint else message
     # Only the service's own (JSON) error body can say a job is missing; the words "Not Found" on an
     # HTML or plain-text page (a proxy, a wrong endpoint) say nothing about the job.
-    cls = error_class(response.status_code, code, message if isinstance(data, Mapping) else None)
+    cls = error_class(
+        response.status_code, code, message if isinstance(data, Mapping) else None, request.about
+    )
     raise cls(
         message,
         status_code=response.status_code,
@@ -130,6 +135,7 @@ def interpret(request: ApiRequest, response: httpx.Response) -> ApiResponse:
         request_id=request_id,
         method=request.method,
         path=request.path,
+        note=f"not retried: {gave_up}" if gave_up else None,
     )
 
 
@@ -154,14 +160,15 @@ def exchange(
             assert outcome is not None
             if outcome.status_code not in RETRYABLE_STATUS:
                 return interpret(request, outcome)
-            delay = policy.next_delay(
+            decision = policy.decide(
                 attempt=attempt,
                 elapsed=clock() - started,
                 status_code=outcome.status_code,
                 retry_after=outcome.headers.get("Retry-After"),
             )
-            if delay is None:
-                return interpret(request, outcome)  # raises the typed 429/5xx error
+            if decision.delay is None:
+                return interpret(request, outcome, decision.why)  # raises the typed 429/5xx error
+            delay = decision.delay
         yield Sleep(delay)
 
 

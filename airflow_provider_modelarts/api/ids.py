@@ -8,6 +8,7 @@ Each validator returns the canonical string form, or raises :class:`InvalidIdErr
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 from urllib.parse import quote
 
 from airflow_provider_modelarts.api.statuses import JobFamily
@@ -78,21 +79,40 @@ def job_family(value: object, field: str = "job_family") -> JobFamily:
         raise ValueError(f"{field}: {value!r} is not one of {choices}") from None
 
 
+class JobRef(NamedTuple):
+    """One job (or one version of a v1 job), its ids validated: what a request, a wait or an event
+    is about."""
+
+    family: JobFamily
+    job_id: str
+    version_id: str | None = None
+
+    def describe(self) -> str:
+        version = f" version {self.version_id}" if self.version_id is not None else ""
+        return f"{self.family.value} job {self.job_id}{version}"
+
+
 def job_target(
-    family: object, job_id: object, version_id: object = None
-) -> tuple[JobFamily, str, str | None]:
-    """Validate a (family, job, version) triple as one job of that family's id scheme."""
+    family: object,
+    job_id: object,
+    version_id: object = None,
+    *,
+    job_field: str = "job_id",
+    version_field: str = "version_id",
+) -> JobRef:
+    """Validate a (family, job, version) triple as one job of that family's id scheme; errors name
+    the parameters as the caller's user wrote them (``job_field``, ``version_field``)."""
     fam = job_family(family)
     if fam is JobFamily.TRAINING:
-        job = training_job_id(job_id, "job_id")
+        job = training_job_id(job_id, job_field)
     elif fam is JobFamily.RES:
-        job = res_job_id(job_id)
+        job = res_job_id(job_id, job_field)
     else:
-        job = numeric_id(job_id)
+        job = numeric_id(job_id, job_field)
     if version_id is not None and fam is not JobFamily.TRAINING_V1:
-        raise ValueError(f"version_id: only training_v1 jobs have versions, not {fam.value}")
-    version = numeric_id(version_id, "version_id") if version_id is not None else None
-    return fam, job, version
+        raise ValueError(f"{version_field}: only training_v1 jobs have versions, not {fam.value}")
+    version = numeric_id(version_id, version_field) if version_id is not None else None
+    return JobRef(fam, job, version)
 
 
 def is_template(value: object) -> bool:
@@ -100,9 +120,11 @@ def is_template(value: object) -> bool:
     return not isinstance(value, str | int) or (isinstance(value, str) and "{{" in value)
 
 
-def check_literal_target(family: object, job_id: object, version_id: object = None) -> None:
+def check_literal_target(
+    family: object, job_id: object, version_id: object = None, *, job_field: str = "job_id"
+) -> None:
     """Fail at DAG parse time for literal values that can never be valid; templates wait for render."""
     if not any(is_template(v) for v in (family, job_id) if v is not None) and (
         version_id is None or not is_template(version_id)
     ):
-        job_target(family, job_id, version_id)
+        job_target(family, job_id, version_id, job_field=job_field)

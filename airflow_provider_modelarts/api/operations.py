@@ -18,6 +18,7 @@ from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.endpoints import Service
 from airflow_provider_modelarts.api.errors import ModelArtsResponseError
 from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import (
     IamTokenBody,
     JobSnapshot,
@@ -136,30 +137,40 @@ def _v2(project: str, *rest: str) -> list[str]:
 
 
 def delete_training_job(project_id: str, training_job_id: str) -> Plan[None]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS, "DELETE", *segments, expect_body=False, about=JobRef(JobFamily.TRAINING, job)
+        )
 
     return plan()
 
 
 def get_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id))
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job)
 
     def plan() -> Plan[TrainingJob]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
+        response = yield _request(Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.TRAINING, job))
         return _parse(TrainingJob, response.data, response, "training job detail")
 
     return plan()
 
 
 def terminate_training_job(project_id: str, training_job_id: str) -> Plan[TrainingJob | None]:
-    segments = _v2(project_id, "training-jobs", ids.training_job_id(training_job_id), "actions")
+    job = ids.training_job_id(training_job_id)
+    segments = _v2(project_id, "training-jobs", job, "actions")
 
     def plan() -> Plan[TrainingJob | None]:
         response = yield _request(
-            Service.MODELARTS, "POST", *segments, json={"action_type": "terminate"}, expect_body=False
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            json={"action_type": "terminate"},
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING, job),
         )
         if isinstance(response.data, Mapping) and "metadata" in response.data:
             return _parse(TrainingJob, response.data, response, "terminate answer")
@@ -192,6 +203,7 @@ def training_job_search_body(
     limit: int = V2_PAGE_SIZE,
     name: str | None = None,
     phases: Sequence[str] | None = None,
+    exclude_phases: Sequence[str] | None = None,
     created_after_ms: int | None = None,
     created_before_ms: int | None = None,
     workspace_id: str | None = None,
@@ -204,6 +216,8 @@ def training_job_search_body(
         filters.append({"key": "name", "operator": "like", "value": [name]})
     if phases:
         filters.append({"key": "phase", "operator": "in", "value": list(phases)})
+    if exclude_phases:
+        filters.append({"key": "phase", "operator": "not", "value": list(exclude_phases)})
     if created_after_ms is not None or created_before_ms is not None:
         low = created_after_ms if created_after_ms is not None else 0
         high = created_before_ms if created_before_ms is not None else 2**53
@@ -232,12 +246,15 @@ def walk_training_jobs(
     *,
     name: str | None = None,
     phases: Sequence[str] | None = None,
+    exclude_phases: Sequence[str] | None = None,
     created_after_ms: int | None = None,
     created_before_ms: int | None = None,
     workspace_id: str | None = None,
     order: str = "desc",
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Plan[Walk[TrainingJob]]:
+    """Every v2 job matching the filters (``exclude_phases``: the documented ``not`` operator), and
+    whether the walk is known to be complete."""
     ids.project_id(project_id)
     _order(order)
     _max_pages(max_pages)
@@ -247,6 +264,7 @@ def walk_training_jobs(
             page=index,
             name=name,
             phases=phases,
+            exclude_phases=exclude_phases,
             created_after_ms=created_after_ms,
             created_before_ms=created_before_ms,
             workspace_id=workspace_id,
@@ -310,10 +328,15 @@ def _v2_page_snapshots(
 
 
 def walk_training_job_snapshots(
-    project_id: str, *, max_pages: int = DEFAULT_MAX_PAGES, known: Mapping[str, JobSnapshot] | None = None
+    project_id: str,
+    *,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    known: Mapping[str, JobSnapshot] | None = None,
+    workspace_id: str | None = None,
 ) -> Plan[Walk[JobSnapshot]]:
-    """Every v2 job of the project as a :class:`JobSnapshot` (id, phase, name, create time): the
-    light walk behind shared waits, same pages and completeness rules as :func:`walk_training_jobs`.
+    """Every v2 job of the search's scope (``workspace_id``, else the search's default) as a
+    :class:`JobSnapshot` (id, phase, name, create time): the light walk behind shared waits, same
+    pages and completeness rules as :func:`walk_training_jobs`.
 
     A job whose snapshot in ``known`` (job id -> snapshot) still holds is answered with that same
     object: a walk of unchanged jobs then creates no snapshots, so none of them outlive the
@@ -324,7 +347,7 @@ def walk_training_job_snapshots(
     segments = _v2(project_id, "training-job-searches")
 
     def page(index: int) -> Plan[tuple[list[JobSnapshot], int | None]]:
-        body = training_job_search_body(page=index)
+        body = training_job_search_body(page=index, workspace_id=workspace_id)
         response = yield _request(Service.MODELARTS, "POST", *segments, json=body)
         return _v2_page_snapshots(response.data, response, known)
 
@@ -415,10 +438,17 @@ def _walk_v1(
 
 
 def delete_training_job_v1(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "training-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "training-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job),
+        )
 
     return plan()
 
@@ -432,7 +462,9 @@ def list_training_job_versions(
 
     def page(index: int) -> Plan[tuple[list[TrainingJobVersion], int | None]]:
         params = [("per_page", per_page), ("page", index)]
-        response = yield _request(Service.MODELARTS, "GET", *segments, params=params)
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, params=params, about=JobRef(JobFamily.TRAINING_V1, job)
+        )
         result = _parse(TrainingJobVersionPage, response.data, response, "v1 version list")
         versions = [v if v.job_id else v.model_copy(update={"job_id": job}) for v in result.versions]
         return versions, result.version_count
@@ -443,44 +475,47 @@ def list_training_job_versions(
 def get_training_job_version(
     project_id: str, job_id: str | int, version_id: str | int
 ) -> Plan[TrainingJobVersion]:
-    job = ids.numeric_id(job_id)
-    segments = _v1(project_id, "training-jobs", job, "versions", ids.numeric_id(version_id, "version_id"))
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version)
 
     def plan() -> Plan[TrainingJobVersion]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
-        version = _parse(TrainingJobVersion, response.data, response, "v1 version detail")
-        return version if version.job_id else version.model_copy(update={"job_id": job})
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.TRAINING_V1, job, version)
+        )
+        found = _parse(TrainingJobVersion, response.data, response, "v1 version detail")
+        return found if found.job_id else found.model_copy(update={"job_id": job})
 
     return plan()
 
 
 def stop_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
-    segments = _v1(
-        project_id,
-        "training-jobs",
-        ids.numeric_id(job_id),
-        "versions",
-        ids.numeric_id(version_id, "version_id"),
-        "stop",
-    )
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version, "stop")
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job, version),
+        )
 
     return plan()
 
 
 def delete_training_job_version(project_id: str, job_id: str | int, version_id: str | int) -> Plan[None]:
-    segments = _v1(
-        project_id,
-        "training-jobs",
-        ids.numeric_id(job_id),
-        "versions",
-        ids.numeric_id(version_id, "version_id"),
-    )
+    job, version = ids.numeric_id(job_id), ids.numeric_id(version_id, "version_id")
+    segments = _v1(project_id, "training-jobs", job, "versions", version)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.TRAINING_V1, job, version),
+        )
 
     return plan()
 
@@ -502,29 +537,46 @@ def list_visualization_jobs(project_id: str, **filters: Any) -> Plan[list[Visual
 
 
 def get_visualization_job(project_id: str, job_id: str | int) -> Plan[VisualizationJob]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job)
 
     def plan() -> Plan[VisualizationJob]:
-        response = yield _request(Service.MODELARTS, "GET", *segments)
+        response = yield _request(
+            Service.MODELARTS, "GET", *segments, about=JobRef(JobFamily.VISUALIZATION, job)
+        )
         return _parse(VisualizationJob, response.data, response, "visualization job detail")
 
     return plan()
 
 
 def stop_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id), "stop")
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job, "stop")
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "POST", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "POST",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.VISUALIZATION, job),
+        )
 
     return plan()
 
 
 def delete_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
-    segments = _v1(project_id, "visualization-jobs", ids.numeric_id(job_id))
+    job = ids.numeric_id(job_id)
+    segments = _v1(project_id, "visualization-jobs", job)
 
     def plan() -> Plan[None]:
-        yield _request(Service.MODELARTS, "DELETE", *segments, expect_body=False)
+        yield _request(
+            Service.MODELARTS,
+            "DELETE",
+            *segments,
+            expect_body=False,
+            about=JobRef(JobFamily.VISUALIZATION, job),
+        )
 
     return plan()
 
@@ -574,13 +626,16 @@ def delete_res_job(
 ) -> Plan[str | None]:
     """``DELETE /v1/{project_id}/del-job``: the JSON body is sent (and signed) with the DELETE."""
     segments = _v1(project_id, "del-job")
-    body: dict[str, Any] = {"job_id": ids.res_job_id(job_id), "type": res_job_type(job_type)}
+    job = ids.res_job_id(job_id)
+    body: dict[str, Any] = {"job_id": job, "type": res_job_type(job_type)}
     platform = res_offline_platform(job_type, offline_platform)
     if platform is not None:
         body["offline_platform"] = platform
 
     def plan() -> Plan[str | None]:
-        response = yield _request(Service.RES, "DELETE", *segments, json=body, expect_body=False)
+        response = yield _request(
+            Service.RES, "DELETE", *segments, json=body, expect_body=False, about=JobRef(JobFamily.RES, job)
+        )
         message = response.data.get("message") if isinstance(response.data, Mapping) else None
         return str(message) if message is not None else None
 
@@ -588,10 +643,11 @@ def delete_res_job(
 
 
 def get_res_job(project_id: str, job_id: str) -> Plan[ResJob]:
-    segments = _v1(project_id, "jobs", ids.res_job_id(job_id))
+    job = ids.res_job_id(job_id)
+    segments = _v1(project_id, "jobs", job)
 
     def plan() -> Plan[ResJob]:
-        response = yield _request(Service.RES, "GET", *segments)
+        response = yield _request(Service.RES, "GET", *segments, about=JobRef(JobFamily.RES, job))
         data = _object(response, "RES job detail")
         return _parse(ResJob, data.get("job", data), response, "RES job detail")
 

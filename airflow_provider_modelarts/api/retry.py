@@ -1,7 +1,9 @@
 """When to try a request again, and how long to wait: pure decisions, no I/O.
 
-Retries transport errors, timeouts, 429 and 5xx with exponential backoff and full jitter, honours
-``Retry-After``, and is bounded both in attempts and in total time. Other 4xx are never retried.
+Retries transport errors, timeouts, 429 and 5xx with exponential backoff and full jitter, and is
+bounded both in attempts and in total time. A ``Retry-After`` hint is honoured in full (never cut
+to the backoff maximum); a hint that does not fit the time left gives up at once, saying so. Other
+4xx are never retried.
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Try again after ``delay`` seconds, or give up (``delay`` is ``None``), and why."""
+
+    delay: float | None
+    why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +45,38 @@ class RetryPolicy:
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return self.rng.uniform(ceiling / 2, ceiling)
 
-    def next_delay(
+    def decide(
         self, *, attempt: int, elapsed: float, status_code: int | None, retry_after: str | None
-    ) -> float | None:
-        """Seconds to wait before trying again, or ``None`` to give up.
-
-        ``status_code`` is ``None`` for a transport error or timeout.
-        """
+    ) -> Decision:
+        """Whether and when to try again after attempt ``attempt`` (counted from 1), ``elapsed``
+        seconds into the request. ``status_code`` is ``None`` for a transport error or timeout."""
         if status_code is not None and status_code not in RETRYABLE_STATUS:
-            return None
+            return Decision(None)
         if attempt >= self.max_attempts:
-            return None
+            return Decision(None, f"{attempt} attempts made, the most allowed")
         delay = self.backoff(attempt)
         hinted = parse_retry_after(retry_after)
         if hinted is not None:
-            delay = max(delay, min(hinted, self.max_delay))
+            delay = max(delay, hinted)
         if elapsed + delay > self.total_timeout:
-            return None
-        return delay
+            left = max(self.total_timeout - elapsed, 0.0)
+            if hinted is not None and hinted >= delay:
+                why = (
+                    f"the service asked to retry after {hinted:g} s (Retry-After), more than the "
+                    f"{left:.1f} s left of the {self.total_timeout:g} s retry budget"
+                )
+            else:
+                why = f"the {self.total_timeout:g} s retry budget is spent"
+            return Decision(None, why)
+        return Decision(delay)
+
+    def next_delay(
+        self, *, attempt: int, elapsed: float, status_code: int | None, retry_after: str | None
+    ) -> float | None:
+        """Seconds to wait before trying again, or ``None`` to give up (see :meth:`decide`)."""
+        return self.decide(
+            attempt=attempt, elapsed=elapsed, status_code=status_code, retry_after=retry_after
+        ).delay
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -3,7 +3,9 @@
 A session owns the connection config, the auth flow and the httpx clients: one sync client, and
 one async client per event loop, reused for every call. :func:`shared_session` hands every caller
 in the process with the same connection the same session, so a triggerer running many waits
-keeps one connection pool and one IAM token.
+keeps one connection pool and one IAM token. When a connection's credentials change (temporary
+credentials are rotated), the session of the old ones is retired: it closes its clients as soon
+as no call is running on it, and is released.
 """
 
 from __future__ import annotations
@@ -151,6 +153,8 @@ class ModelArtsSession:
         )
         self._project_id = config.project_id
         self._auth = self._make_auth()
+        self._running = 0  # calls under way (sync and async)
+        self.retired = False  # set by shared_session: close the clients whenever no call runs
         if config.verify is False and config.identity() not in _verify_warned:
             _verify_warned.add(config.identity())
             log.warning("TLS certificate verification is OFF for ModelArts connection (verify=false)")
@@ -187,6 +191,11 @@ class ModelArtsSession:
             self._async_clients[loop] = client
         return client
 
+    @property
+    def idle(self) -> bool:
+        """No call is running on this session."""
+        return self._running == 0
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
@@ -217,6 +226,18 @@ class ModelArtsSession:
 
     def run(self, plan: Plan[T]) -> T:
         """Run a plan to its result on the sync client (retries sleep this thread)."""
+        with self._lock:
+            self._running += 1
+        try:
+            return self._run(plan)
+        finally:
+            with self._lock:
+                self._running -= 1
+                idle = self._running == 0
+            if idle and self.retired:
+                self.close()
+
+    def _run(self, plan: Plan[T]) -> T:
         client = self.sync_client()
         steps = _Steps(plan, self.policy)
         while (step := steps.next()) is not None:
@@ -236,6 +257,15 @@ class ModelArtsSession:
 
     async def arun(self, plan: Plan[T]) -> T:
         """Async twin of :meth:`run`; never blocks the event loop."""
+        self._running += 1
+        try:
+            return await self._arun(plan)
+        finally:
+            self._running -= 1
+            if self._running == 0 and self.retired:
+                await self.aclose()
+
+    async def _arun(self, plan: Plan[T]) -> T:
         client = self.async_client()
         steps = _Steps(plan, self.policy)
         while (step := steps.next()) is not None:
@@ -322,17 +352,49 @@ class ModelArtsSession:
 
 
 _SHARED: dict[tuple[str, RetryPolicy], ModelArtsSession] = {}
+_OWNERS: dict[tuple[object, RetryPolicy], str] = {}  # who asked -> the identity it uses now
 _SHARED_LOCK = threading.Lock()
 # Built once: a RetryPolicy seeds its own random generator, too costly to repeat on every look-up.
 _DEFAULT_POLICY = RetryPolicy()
 
 
-def shared_session(config: ConnectionConfig, policy: RetryPolicy | None = None) -> ModelArtsSession:
-    """The process-wide session for this connection and retry policy."""
-    key = (config.identity(), policy or _DEFAULT_POLICY)
+def shared_session(
+    config: ConnectionConfig, policy: RetryPolicy | None = None, owner: object = None
+) -> ModelArtsSession:
+    """The process-wide session for this connection and retry policy.
+
+    ``owner`` names who asks (a hook's connection id and overrides): when an owner comes back with
+    other credentials, the session of its old ones is retired if no other owner still uses it.
+    """
+    policy = policy or _DEFAULT_POLICY
+    identity = config.identity()
+    key = (identity, policy)
     with _SHARED_LOCK:
+        if owner is not None:
+            before = _OWNERS.get((owner, policy))
+            _OWNERS[(owner, policy)] = identity
+            if before is not None and before != identity and before not in _OWNERS.values():
+                _retire(_SHARED.pop((before, policy), None))
         session = _SHARED.get(key)
         if session is None:
             session = ModelArtsSession(config, policy=policy)
             _SHARED[key] = session
         return session
+
+
+def _retire(session: ModelArtsSession | None) -> None:
+    """Release a session nobody will ask for again: its clients close now, or (for a call still
+    under way) when that call ends."""
+    if session is None:
+        return
+    session.retired = True
+    if session.idle:
+        session.close()
+        for loop, client in list(session._async_clients.items()):
+            session._async_clients.pop(loop, None)
+            if loop.is_running():
+                loop.call_soon_threadsafe(_close_on_its_loop, client)
+
+
+def _close_on_its_loop(client: httpx.AsyncClient) -> None:
+    asyncio.ensure_future(client.aclose())

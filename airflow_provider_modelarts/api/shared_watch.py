@@ -1,18 +1,31 @@
-"""Many waits, one list walk: shared polling for jobs of one connection, project and family.
+"""Many waits, one list walk: shared polling for jobs of one connection, project, family and list scope.
 
 A triggerer may hold a thousand waits on jobs of the same project. Instead of one detail request
 per job per interval, :class:`SharedWatch` gathers the observations requested at about the same
-time into a round, walks the family's list endpoint once, and asks the detail endpoint only about
-jobs that look gone (absent from the walk) or changed (a status other than last seen). When asking
-each job directly is cheaper than a walk (few waiters, a large project), it does that instead.
+time into a round, walks the family's list once, and asks the detail endpoint only where the walk
+cannot prove the answer. When asking each job directly is cheaper than a walk (few waiters, a large
+project), it does that instead.
 
-Correctness does not depend on the walk: absence from a page that shifted under a concurrent
-delete only triggers a detail request, and only a documented not-found answer there means gone.
+A list is a query with a scope (workspace, the calling IAM user, filters), not the project's
+inventory, so what a walk may prove is narrow:
+
+* **gone**: only for a job that this watch's walks (same query, same credentials) have shown
+  before and that a complete walk no longer shows. A job a walk never showed is asked on its
+  detail endpoint, and only its documented not-found answer means gone; if the detail knows it, it
+  lies outside the list's scope and is watched through its detail endpoint from then on.
+* **stopped**: a listed status that would end a wait is confirmed on the detail endpoint once
+  (unless the detail already said so); a v1 training job's listed status is its latest version's,
+  so whether the whole job has stopped always comes from its versions.
+* anything else (still there, still running) is answered from the walk.
+
+Absence from a walk that is not complete (a page shifted under a concurrent create or delete)
+proves nothing either: the job is asked directly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -33,21 +46,24 @@ V1_WALK_PAGE = 1000
 
 
 def _walk_plan(
-    project_id: str, family: JobFamily, known: dict[str, JobSnapshot]
+    project_id: str, family: JobFamily, known: dict[str, JobSnapshot], workspace_id: str | None
 ) -> Plan[ops.Walk[JobSnapshot]]:
     # Newest first, so a job created during the walk lands on the pages already read: a page can
-    # then only shift towards unread pages, and absence from a complete walk means gone. (In the
-    # v1 default orders, by name or by id, a create on a later page and a delete on an earlier one
-    # keep the count while a job slides onto a page already read.) The v2 search is newest first
-    # by default.
+    # then only shift towards unread pages, and absence from a complete walk means "no longer
+    # listed". (In the v1 default orders, by name or by id, a create on a later page and a delete on
+    # an earlier one keep the count while a job slides onto a page already read.) The v2 search is
+    # newest first by default.
     if family is JobFamily.TRAINING:
-        return ops.walk_training_job_snapshots(project_id, known=known)
-    if family is JobFamily.TRAINING_V1:
-        return _snapshots(
-            ops.walk_training_jobs_v1(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
-        )
+        return ops.walk_training_job_snapshots(project_id, known=known, workspace_id=workspace_id)
+    walk = ops.walk_training_jobs_v1 if family is JobFamily.TRAINING_V1 else ops.walk_visualization_jobs
     return _snapshots(
-        ops.walk_visualization_jobs(project_id, per_page=V1_WALK_PAGE, sort_by="create_time", order="desc")
+        walk(
+            project_id,
+            per_page=V1_WALK_PAGE,
+            sort_by="create_time",
+            order="desc",
+            workspace_id=workspace_id,
+        )
     )
 
 
@@ -72,22 +88,49 @@ _Waiters = asyncio.Future[JobSnapshot | None] | list[asyncio.Future[JobSnapshot 
 
 
 class SharedWatch:
-    """Answers ``observe`` calls for one (session, project, family) in shared rounds."""
+    """Answers ``observe`` calls for one (session, project, family, list scope) in shared rounds."""
 
-    def __init__(self, session: ModelArtsSession, project_id: str, family: JobFamily) -> None:
+    def __init__(
+        self,
+        session: ModelArtsSession,
+        project_id: str,
+        family: JobFamily,
+        workspace_id: str | None = None,
+    ) -> None:
         if family not in SHAREABLE:
             raise ValueError(f"job_family: {family.value} jobs are watched one by one")
         self.session = session
         self.project_id = project_id
         self.family = family
+        self.workspace_id = workspace_id
         self.stats = WatchStats()
         self._pending: dict[str, _Waiters] = {}
         self._stopping: set[str] = set()  # jobs of the pending round waited on to stop
         self._round: asyncio.Task[None] | None = None
         self._last_seen: dict[str, JobSnapshot] = {}  # job id -> the answer of its last round
+        self._confirmed: dict[str, JobSnapshot] = {}  # job id -> its last answer from the detail
+        self._shown: set[str] = set()  # jobs this watch's walks have listed
+        self._outside: set[str] = set()  # jobs the detail knows but a complete walk did not list
         self._walk_pages = 1
         self._asked: dict[str, float] = {}  # job id -> loop time it was last asked about
         self._pruned_at = 0.0
+
+    @property
+    def scope(self) -> str:
+        """A secret-free digest of this watch's list query: credentials, project, family, workspace."""
+        return list_scope(self.session, self.project_id, self.family, self.workspace_id)
+
+    def vouch(self, job_ids: list[str], scope: str | None) -> bool:
+        """Take ``job_ids`` as shown by this watch's query if ``scope`` (from :func:`list_scope`)
+        names it: a task that listed them with the same credentials and scope says so. A listing
+        with filters shows a subset of the unfiltered list, so its jobs count as shown."""
+        if scope is None or scope != self.scope:
+            return False
+        now = asyncio.get_running_loop().time()
+        for job_id in job_ids:
+            self._shown.add(job_id)
+            self._asked.setdefault(job_id, now)
+        return True
 
     def observe(self, job_id: str, goal: watch.Goal) -> asyncio.Future[JobSnapshot | None]:
         """The job's state as of the next round (``None``: the service says it does not exist).
@@ -120,7 +163,11 @@ class SharedWatch:
         if now - self._pruned_at > 60:
             self._pruned_at = now
             self._asked = {job: at for job, at in self._asked.items() if now - at < LONE_HORIZON}
-            self._last_seen = {job: seen for job, seen in self._last_seen.items() if job in self._asked}
+            asked = self._asked
+            self._last_seen = {job: seen for job, seen in self._last_seen.items() if job in asked}
+            self._confirmed = {job: seen for job, seen in self._confirmed.items() if job in asked}
+            self._shown &= asked.keys()
+            self._outside &= asked.keys()
         lone = len(self._asked) <= 1 and self.stats.rounds > 0
         return 0.0 if lone else BATCH_WINDOW
 
@@ -159,29 +206,33 @@ class SharedWatch:
     def _remember(self, job_id: str, snapshot: JobSnapshot | None) -> None:
         if snapshot is None:
             self._last_seen.pop(job_id, None)
+            self._confirmed.pop(job_id, None)
+            self._shown.discard(job_id)
+            self._outside.discard(job_id)
         else:
             self._last_seen[job_id] = snapshot
 
-    def _needs_confirmation(
-        self, job_id: str, listed: JobSnapshot | None, complete: bool, stopping: set[str]
-    ) -> bool:
-        if listed is None:
-            # Absent from a complete walk: the list itself says the job is gone. Absent from an
-            # incomplete one (a page shifted under a concurrent delete): ask the job directly.
-            return not complete
-        seen = self._last_seen.get(job_id)
-        if seen is not None:
-            return bool(listed.status != seen.status)
-        # First sight: a finished job would end a stop wait at once; let the detail say so.
-        return job_id in stopping and listed.is_terminal
+    def _needs_detail(self, job_id: str, listed: JobSnapshot, stopping: set[str]) -> bool:
+        """Whether a listed job's answer must come from its detail: when it would end a wait."""
+        stops = job_id in stopping and listed.is_terminal
+        if not stops and not watch.judge(watch.Goal.DELETED, listed).done:
+            return False  # ends no wait: still there, and not stopped (or nobody waits on a stop)
+        if stops and self.family is JobFamily.TRAINING_V1:
+            return True  # the listed status is the latest version's, not the whole job's
+        confirmed = self._confirmed.get(job_id)
+        return confirmed is None or confirmed.status != listed.status
 
     async def _answer(
         self, batch: dict[str, _Waiters], stopping: set[str]
     ) -> dict[str, JobSnapshot | BaseException | None]:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
-        if len(batch) <= self._walk_pages:
+        direct = [job for job in batch if job in self._outside]
+        walked = [job for job in batch if job not in self._outside]
+        if len(walked) <= self._walk_pages:
             return await self._details(list(batch))
-        walk = await self.session.arun(_walk_plan(self.project_id, self.family, self._last_seen))
+        walk = await self.session.arun(
+            _walk_plan(self.project_id, self.family, self._last_seen, self.workspace_id)
+        )
         self.stats.walks += 1
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
@@ -189,11 +240,30 @@ class SharedWatch:
         listed = {snapshot.job_id: snapshot for snapshot in walk.items}
         complete = walk.complete
         del walk  # the walk's own list of every job is not needed any more
-        confirm = [job for job in batch if self._needs_confirmation(job, listed.get(job), complete, stopping)]
-        results: dict[str, JobSnapshot | BaseException | None] = {job: listed.get(job) for job in batch}
+        results: dict[str, JobSnapshot | BaseException | None] = {}
+        unlisted: list[str] = []  # absent from the walk, and not known to be gone from it
+        for job in walked:
+            seen = listed.get(job)
+            if seen is None:
+                if complete and job in self._shown:
+                    results[job] = None  # the same query listed it before and no longer does
+                else:
+                    unlisted.append(job)
+                continue
+            self._shown.add(job)
+            if self._needs_detail(job, seen, stopping):
+                direct.append(job)
+            else:
+                results[job] = seen
         del listed  # only the snapshots of watched jobs stay alive while details are asked
-        if confirm:
-            results.update(await self._details(confirm))
+        if unlisted or direct:
+            asked = await self._details(unlisted + direct)
+            for job, answer in asked.items():
+                if isinstance(answer, JobSnapshot):
+                    self._confirmed[job] = answer
+                    if complete and job in unlisted:
+                        self._outside.add(job)  # known to its detail, not to this list: ask it directly
+            results.update(asked)
         return results
 
     async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
@@ -215,6 +285,15 @@ class SharedWatch:
         return dict(zip(job_ids, answers, strict=True))
 
 
+def list_scope(
+    session: ModelArtsSession, project_id: str, family: JobFamily, workspace_id: str | None
+) -> str:
+    """A digest naming one list query: the credentials it runs with, the project, family and
+    workspace (no filters: a filtered listing shows a subset of the unfiltered one)."""
+    parts = (session.config.identity(), project_id, family.value, workspace_id or "")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
 def _live(waiting: _Waiters) -> bool:
     """Whether any caller still waits (a cancelled caller's future is done)."""
     if isinstance(waiting, list):
@@ -223,18 +302,20 @@ def _live(waiting: _Waiters) -> bool:
 
 
 _WATCHES: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[int, str, JobFamily], SharedWatch]
+    asyncio.AbstractEventLoop, dict[tuple[int, str, JobFamily, str | None], SharedWatch]
 ] = weakref.WeakKeyDictionary()
 
 
-def shared_watch(session: ModelArtsSession, project_id: str, family: JobFamily) -> SharedWatch:
-    """The watch of this event loop for (session, project, family)."""
+def shared_watch(
+    session: ModelArtsSession, project_id: str, family: JobFamily, workspace_id: str | None = None
+) -> SharedWatch:
+    """The watch of this event loop for (session, project, family, list scope)."""
     loop = asyncio.get_running_loop()
     watches = _WATCHES.setdefault(loop, {})
-    key = (id(session), project_id, family)
+    key = (id(session), project_id, family, workspace_id)
     found = watches.get(key)
     if found is None or found.session is not session:
-        found = watches[key] = SharedWatch(session, project_id, family)
+        found = watches[key] = SharedWatch(session, project_id, family, workspace_id)
     return found
 
 
@@ -243,4 +324,11 @@ def all_watches() -> list[SharedWatch]:
     return list(_WATCHES.get(asyncio.get_running_loop(), {}).values())
 
 
-__all__: list[str] = ["SHAREABLE", "SharedWatch", "WatchStats", "all_watches", "shared_watch"]
+__all__: list[str] = [
+    "SHAREABLE",
+    "SharedWatch",
+    "WatchStats",
+    "all_watches",
+    "list_scope",
+    "shared_watch",
+]

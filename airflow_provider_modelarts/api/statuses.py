@@ -6,6 +6,7 @@ it. Unknown values are never terminal: a waiter keeps waiting rather than guessi
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum, StrEnum
 
 
@@ -170,6 +171,17 @@ def status_name(family: JobFamily, status: object) -> str:
     return str(status)
 
 
+_V1_NAME = re.compile(r"[A-Z_]+ \((\d+)\)")
+
+
+def category_of_name(family: JobFamily, name: str) -> Category:
+    """The category of a status as :func:`status_name` wrote it (``KILLED (12)``, ``Terminated``)."""
+    if family in (JobFamily.TRAINING_V1, JobFamily.VISUALIZATION):
+        match = _V1_NAME.fullmatch(name)
+        return v1_category(match[1]) if match else Category.UNKNOWN
+    return category(family, name)
+
+
 __all__ = [
     "Category",
     "JobFamily",
@@ -177,6 +189,7 @@ __all__ = [
     "V1Status",
     "V2Phase",
     "category",
+    "category_of_name",
     "res_category",
     "status_name",
     "v1_category",

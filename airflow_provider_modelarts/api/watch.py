@@ -26,9 +26,17 @@ class Goal(StrEnum):
     DELETED = "deleted"
     STOPPED = "stopped"
 
+    @classmethod
+    def of(cls, value: object, field: str = "goal") -> Goal:
+        try:
+            return cls(str(value))
+        except ValueError:
+            raise ValueError(f"{field}: {value!r} is not 'deleted' or 'stopped'") from None
 
-def _v1_job_state(job_id: str, versions: list[JobSnapshot]) -> JobSnapshot:
-    # A v1 job is stopped when every version is; report the first one that is not, else the newest.
+
+def v1_job_state(job_id: str, versions: list[JobSnapshot]) -> JobSnapshot:
+    """A v1 job's full state from its versions: the first that has not finished, else the newest
+    (a job is stopped only when every version is)."""
     if not versions:
         return JobSnapshot(JobFamily.TRAINING_V1, job_id, None)
     running = [v for v in versions if not v.is_terminal]
@@ -53,7 +61,7 @@ def observe(
             if version is not None:
                 return (yield from ops.get_training_job_version(project_id, job, version)).snapshot()
             versions = yield from ops.list_training_job_versions(project_id, job)
-            return _v1_job_state(job, [v.snapshot() for v in versions])
+            return v1_job_state(job, [v.snapshot() for v in versions])
         except ModelArtsNotFoundError:
             return None
 

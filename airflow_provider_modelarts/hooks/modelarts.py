@@ -191,12 +191,20 @@ class ModelArtsHook(BaseHook):
     @property
     def session(self) -> ModelArtsSession:
         """The process-wide session of this connection (one pool and one token for all callers)."""
-        return shared_session(self.get_config(), self.retry_policy)
+        return shared_session(self.get_config(), self.retry_policy, self._owner())
 
     async def asession(self) -> ModelArtsSession:
         if self._session is None:
-            self._session = shared_session(await self.aget_config(), self.retry_policy)
+            self._session = shared_session(await self.aget_config(), self.retry_policy, self._owner())
         return self._session
+
+    def _owner(self) -> tuple[str, str | None, str | None]:
+        return (self.modelarts_conn_id, self.region, self.project_id)
+
+    async def aclose_session(self) -> None:
+        """Close the HTTP client this event loop used, if this hook opened a session (the loop ends)."""
+        if self._session is not None:
+            await self._session.aclose()
 
     def console_url(self) -> str | None:
         """The region's job list in the public console, or ``None`` for an overridden endpoint."""
@@ -268,6 +276,12 @@ class ModelArtsHook(BaseHook):
         self, *, project_id: str | None = None, **filters: Any
     ) -> list[TrainingJob]:
         return await self._arun(ops.list_training_jobs, project_id, **filters)
+
+    async def awalk_training_jobs(
+        self, *, project_id: str | None = None, **filters: Any
+    ) -> ops.Walk[TrainingJob]:
+        """Like :meth:`alist_training_jobs`, and whether the walk is known to be complete."""
+        return await self._arun(ops.walk_training_jobs, project_id, **filters)
 
     # ---- v1 training jobs ----------------------------------------------------------------------
 

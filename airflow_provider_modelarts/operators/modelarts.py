@@ -17,48 +17,27 @@ from typing import Any, ClassVar
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.errors import (
-    ModelArtsApiError,
-    ModelArtsError,
-    ModelArtsNotFoundError,
-    is_transient,
-)
+from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsNotFoundError
+from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
-from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict, judge
+from airflow_provider_modelarts.api.waiting import poll_failures, seconds
+from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
+from airflow_provider_modelarts.operators.waiting import checked_event, wait_for_job
 from airflow_provider_modelarts.triggers.modelarts import (
     DEFAULT_MAX_POLL_FAILURES,
     DEFAULT_POLL_INTERVAL,
     ModelArtsJobTrigger,
-    wait_here,
 )
 
 DEFAULT_MAX_WAIT = timedelta(hours=1)
-# The scheduler's own defer timeout is a backstop behind the trigger's deadline.
-DEFER_GRACE = timedelta(minutes=5)
-
-
-def _seconds(value: float | timedelta, field: str) -> float:
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if seconds <= 0:
-        raise ValueError(f"{field}: must be positive")
-    return seconds
 
 
 class _StillStopping(Exception):
     """The service refused the action because the job is still stopping; wait, then act again."""
-
-
-def validate_event(event: Any, target: str) -> Mapping[str, Any]:
-    """Check a trigger event before trusting it."""
-    if not isinstance(event, Mapping) or event.get("status") not in ("success", "error", "timeout"):
-        raise AirflowException(f"{target}: the trigger returned an unexpected event: {event!r}")
-    if event["status"] != "success":
-        raise AirflowException(str(event.get("message") or f"{target}: {event['status']}"))
-    return event
 
 
 class ModelArtsBaseOperator(BaseOperator):
@@ -92,7 +71,7 @@ class ModelArtsBaseOperator(BaseOperator):
         project_id: str | None = None,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
         max_wait: float | timedelta = DEFAULT_MAX_WAIT,
         ignore_not_found: bool = True,
         max_poll_failures: int = DEFAULT_MAX_POLL_FAILURES,
@@ -104,15 +83,15 @@ class ModelArtsBaseOperator(BaseOperator):
         self.project_id = project_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = _seconds(poll_interval, "poll_interval")
-        self.max_wait = _seconds(max_wait, "max_wait")
+        self.poll_interval = seconds(poll_interval, "poll_interval")
+        self.max_wait = seconds(max_wait, "max_wait")
         self.ignore_not_found = ignore_not_found
-        self.max_poll_failures = max_poll_failures
+        self.max_poll_failures = poll_failures(max_poll_failures)
 
     # ---- what subclasses provide ---------------------------------------------------------------
 
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        """The validated (family, job id, version id) this operator acts on."""
+    def target(self) -> JobRef:
+        """The validated job (or version) this operator acts on."""
         raise NotImplementedError
 
     def act(self) -> Verdict | None:
@@ -126,8 +105,7 @@ class ModelArtsBaseOperator(BaseOperator):
         return ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
 
     def describe(self) -> str:
-        family, job, version = self.target()
-        return f"{family.value} job {job}" + (f" version {version}" if version else "")
+        return self.target().describe()
 
     def observe(self) -> JobSnapshot | None:
         family, job, version = self.target()
@@ -138,6 +116,15 @@ class ModelArtsBaseOperator(BaseOperator):
             raise AirflowException(f"{self.describe()} does not exist" + (f": {error}" if error else ""))
         self.log.info("%s is already gone; nothing to %s", self.describe(), self.action)
         return Verdict(True, ABSENT)
+
+    def confirmed_absent(self, error: ModelArtsNotFoundError) -> Verdict:
+        """A request answered "not found": believed only once the job's detail endpoint agrees."""
+        if self.observe() is None:
+            return self.absent(error)
+        raise AirflowException(
+            f"{self.describe()}: the {self.action} request answered 'not found' ({error}), but the job "
+            "still exists; check the request's parameters (for RES, the job_type)"
+        ) from error
 
     def result(self, final_status: str | None, *, already_absent: bool = False) -> dict[str, Any]:
         family, job, version = self.target()
@@ -151,21 +138,6 @@ class ModelArtsBaseOperator(BaseOperator):
         if version is not None:
             value["version_id"] = version
         return value
-
-    def trigger(self, goal: Goal) -> ModelArtsJobTrigger:
-        family, job, version = self.target()
-        return ModelArtsJobTrigger(
-            job_family=family.value,
-            job_id=job,
-            version_id=version,
-            goal=goal.value,
-            modelarts_conn_id=self.modelarts_conn_id,
-            region=self.region,
-            project_id=self.project_id,
-            poll_interval=self.poll_interval,
-            deadline=time.time() + self.max_wait,
-            max_poll_failures=self.max_poll_failures,
-        )
 
     def execute(self, context: Any) -> Any:
         self.target()  # rendered ids are validated before any request
@@ -183,31 +155,29 @@ class ModelArtsBaseOperator(BaseOperator):
             return self.result(None)
         return self.wait(context, self.goal, "execute_complete")
 
+    def trigger(self, goal: Goal) -> ModelArtsJobTrigger:
+        """The wait for ``goal`` on this task's job, with its deadline ``max_wait`` from now."""
+        family, job, version = self.target()
+        return ModelArtsJobTrigger(
+            job_family=family.value,
+            job_id=job,
+            version_id=version,
+            goal=goal.value,
+            modelarts_conn_id=self.modelarts_conn_id,
+            region=self.region,
+            project_id=self.project_id,
+            poll_interval=self.poll_interval,
+            deadline=time.time() + self.max_wait,
+            max_poll_failures=self.max_poll_failures,
+        )
+
     def wait(self, context: Any, goal: Goal, resume: str) -> Any:
-        """Check once; then defer, or run the trigger's wait loop right here."""
+        """Wait for ``goal`` on the worker, or deferred (see :func:`wait_for_job`)."""
         trigger = self.trigger(goal)
-        try:
-            verdict = judge(goal, self.observe())
-        except ModelArtsError as exc:
-            # Transient, like a failed poll: the wait below tolerates max_poll_failures of them.
-            if not is_transient(exc) or self.max_poll_failures <= 1:
-                raise
-            self.log.warning("Checking %s failed, will keep polling: %s", self.describe(), exc)
-            verdict = Verdict(False, None)
-        if verdict.done:
-            event = trigger.verdict_payload(verdict, polls=1)
-        elif self.deferrable:
-            self.defer(
-                trigger=trigger,
-                method_name=resume,
-                timeout=timedelta(seconds=self.max_wait) + DEFER_GRACE,
-            )
-        else:
-            event = wait_here(trigger, self.hook)
-        return getattr(self, resume)(context, event)
+        return wait_for_job(self, trigger, resume=resume, context=context, deferrable=self.deferrable)
 
     def execute_after_stop(self, context: Any, event: Any = None) -> Any:
-        validate_event(event, self.describe())
+        checked_event(event, self.target(), Goal.STOPPED)
         try:
             verdict = self.act()
         except _StillStopping:
@@ -221,7 +191,7 @@ class ModelArtsBaseOperator(BaseOperator):
         return self.wait(context, self.goal, "execute_complete")
 
     def execute_complete(self, context: Any, event: Any = None) -> Any:
-        checked = validate_event(event, self.describe())
+        checked = checked_event(event, self.target(), self.goal)
         self.log.info("%s", checked.get("message"))
         return self.result(checked.get("final_status"))
 
@@ -237,14 +207,8 @@ class _DeleteOperator(ModelArtsBaseOperator):
         try:
             self.delete()
         except ModelArtsNotFoundError as exc:
-            # A delete that answers "not found" is only believed once the detail endpoint agrees:
-            # RES answers del-job for a job of another type that way, while the job still exists.
-            if self.observe() is None:
-                return self.absent(exc)
-            raise AirflowException(
-                f"{self.describe()}: the delete request answered 'not found' ({exc}), but the job "
-                "still exists; check the request's parameters (for RES, the job_type)"
-            ) from exc
+            # RES answers del-job for a job of another type this way while the job still exists.
+            return self.confirmed_absent(exc)
         except ModelArtsApiError:
             snapshot = self.observe()
             if snapshot is None:
@@ -290,7 +254,7 @@ class _StopOperator(ModelArtsBaseOperator):
         try:
             self.stop()
         except ModelArtsNotFoundError as exc:
-            return self.absent(exc)
+            return self.confirmed_absent(exc)
         except ModelArtsApiError:
             # The job may have finished or started stopping between our check and the request.
             settled = self._settled(self.observe())
@@ -312,11 +276,11 @@ class _TrainingJobTarget(ModelArtsBaseOperator):
 
     def __init__(self, *, training_job_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        ids.check_literal_target(self.job_family, training_job_id)
+        ids.check_literal_target(self.job_family, training_job_id, job_field="training_job_id")
         self.training_job_id = training_job_id
 
-    def target(self) -> tuple[JobFamily, str, str | None]:
-        return ids.job_target(self.job_family, self.training_job_id)
+    def target(self) -> JobRef:
+        return ids.job_target(self.job_family, self.training_job_id, job_field="training_job_id")
 
 
 class _JobTarget(ModelArtsBaseOperator):
@@ -329,7 +293,7 @@ class _JobTarget(ModelArtsBaseOperator):
         ids.check_literal_target(self.job_family, job_id)
         self.job_id = job_id
 
-    def target(self) -> tuple[JobFamily, str, str | None]:
+    def target(self) -> JobRef:
         return ids.job_target(self.job_family, self.job_id)
 
 
@@ -345,7 +309,7 @@ class _VersionTarget(ModelArtsBaseOperator):
         self.job_id = job_id
         self.version_id = version_id
 
-    def target(self) -> tuple[JobFamily, str, str | None]:
+    def target(self) -> JobRef:
         return ids.job_target(self.job_family, self.job_id, self.version_id)
 
     def version_target(self) -> tuple[str, str]:

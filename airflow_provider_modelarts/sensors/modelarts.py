@@ -1,8 +1,11 @@
 """Sensors that wait until a job of any family is gone, or has stopped.
 
-They work in ``poke``, ``reschedule`` and deferrable mode. A deletion the service reports as
-failed (v1 ``DELETE_FAILED``) fails the sensor at once (skipped with ``soft_fail``); transient
-errors never count as "gone".
+They work in ``poke``, ``reschedule`` and deferrable mode, all through the provider's one waiting
+loop (:meth:`..triggers.modelarts.ModelArtsJobTrigger.poll`). A poke that fails transiently is
+retried within the same poke, up to ``max_poll_failures`` polls in a row, so a failure streak never
+spans a reschedule and the limit holds in every mode. A deletion the service reports as failed (v1
+``DELETE_FAILED``) fails the sensor at once (skipped with ``soft_fail``); transient errors never count
+as "gone".
 """
 
 from __future__ import annotations
@@ -14,20 +17,35 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import (
+    AirflowException,
     AirflowFailException,
+    AirflowSensorTimeout,
     AirflowSkipException,
     BaseSensorOperator,
     conf,
 )
 
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
-from airflow_provider_modelarts.api.statuses import JobFamily
-from airflow_provider_modelarts.api.watch import Goal, judge
+from airflow_provider_modelarts.api.ids import JobRef
+from airflow_provider_modelarts.api.waiting import (
+    JobWait,
+    UnexpectedEvent,
+    WaitFailed,
+    WaitTimedOut,
+    check_job_event,
+    poll_failures,
+    seconds,
+)
+from airflow_provider_modelarts.api.watch import Goal
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
-from airflow_provider_modelarts.operators.modelarts import validate_event
-from airflow_provider_modelarts.triggers.modelarts import DEFAULT_MAX_POLL_FAILURES, ModelArtsJobTrigger
+from airflow_provider_modelarts.operators.waiting import wait_for_job
+from airflow_provider_modelarts.triggers.modelarts import (
+    DEFAULT_MAX_POLL_FAILURES,
+    STREAK_PAUSE_MAX,
+    ModelArtsJobTrigger,
+    run_here,
+)
 
 
 class ModelArtsJobSensorBase(BaseSensorOperator):
@@ -40,6 +58,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
     :param region: Overrides the connection's region.
     :param project_id: Overrides the connection's project id.
     :param deferrable: Wait in the triggerer (default from ``[operators] default_deferrable``).
+    :param max_poll_failures: Consecutive polls that may fail transiently (after the client's own
+        retries) before the sensor fails.
     """
 
     template_fields: Sequence[str] = (
@@ -50,8 +70,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         "region",
         "project_id",
     )
-    ui_color = "#e6f1fb"
     operator_extra_links = (ModelArtsConsoleLink(),)
+    ui_color = "#e6f1fb"
     goal: ClassVar[Goal]
 
     def __init__(
@@ -69,6 +89,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         ids.check_literal_target(job_family, job_id, version_id)
+        seconds(self.poke_interval, "poke_interval")
+        seconds(self.timeout, "timeout")
         self.job_family = job_family
         self.job_id = job_id
         self.version_id = version_id
@@ -76,70 +98,77 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         self.region = region
         self.project_id = project_id
         self.deferrable = deferrable
-        self.max_poll_failures = max_poll_failures
-        self._failures = 0
+        self.max_poll_failures = poll_failures(max_poll_failures)
 
     @cached_property
     def hook(self) -> ModelArtsHook:
         return ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
 
-    def target(self) -> tuple[JobFamily, str, str | None]:
+    def target(self) -> JobRef:
         return ids.job_target(self.job_family, self.job_id, self.version_id)
 
     def describe(self) -> str:
+        return self.target().describe()
+
+    def trigger(self, deadline: float | None, poll_interval: float | None = None) -> ModelArtsJobTrigger:
         family, job, version = self.target()
-        return f"{family.value} job {job}" + (f" version {version}" if version else "")
+        return ModelArtsJobTrigger(
+            job_family=family.value,
+            job_id=job,
+            version_id=version,
+            goal=self.goal.value,
+            modelarts_conn_id=self.modelarts_conn_id,
+            region=self.region,
+            project_id=self.project_id,
+            poll_interval=poll_interval or float(self.poke_interval),
+            deadline=deadline,
+            max_poll_failures=self.max_poll_failures,
+        )
 
     def poke(self, context: Any) -> bool:
-        family, job, version = self.target()
+        """One answer about the job; a transient failure is polled again here, up to
+        ``max_poll_failures`` polls in a row (at most ``STREAK_PAUSE_MAX`` seconds apart)."""
+        trigger = self.trigger(None, min(float(self.poke_interval), STREAK_PAUSE_MAX))
+        job_wait = JobWait(trigger.target, self.goal, self.max_poll_failures)
         try:
-            verdict = judge(self.goal, self.hook.observe(family, job, version))
-        except ModelArtsError as exc:
-            self._failures += 1
-            if is_transient(exc) and self._failures < self.max_poll_failures:
-                self.log.warning("Checking %s failed, will try again: %s", self.describe(), exc)
-                return False
-            raise
-        self._failures = 0
+            verdict = run_here(trigger.poll(self.hook, job_wait, until_answer=True), self.hook)
+        except WaitFailed as exc:
+            raise AirflowException(str(exc)) from exc
+        if verdict is None:
+            return False
         if verdict.error:
             raise AirflowFailException(f"{self.describe()}: {verdict.error}")
-        self.log.info("%s: %s", self.describe(), "reached" if verdict.done else verdict.final_status)
-        return verdict.done
+        self.log.info("%s is %s (%s)", self.describe(), self.goal.value, verdict.final_status)
+        return True
 
     def execute(self, context: Any) -> Any:
         self.target()
         ModelArtsConsoleLink.persist(context, self.hook.console_url)
         if not self.deferrable:
             return super().execute(context)
+        trigger = self.trigger(time.time() + float(self.timeout))
         try:
-            reached = self.poke(context)
-        except AirflowFailException as exc:
-            # What BaseSensorOperator.execute does for the pokes of the other modes.
+            return wait_for_job(
+                self,
+                trigger,
+                resume="execute_complete",
+                context=context,
+                deferrable=True,
+                backstop=timedelta(0),  # the sensor's own timeout: AirflowSensorTimeout, as usual
+            )
+        except AirflowException as exc:
+            # What BaseSensorOperator does when a poke fails or a resumed wait ends in error.
             if self.soft_fail:
                 raise AirflowSkipException("Skipping due to soft_fail is set to True.") from exc
             raise
-        if reached:
-            return None
-        family, job, version = self.target()
-        self.defer(
-            trigger=ModelArtsJobTrigger(
-                job_family=family.value,
-                job_id=job,
-                version_id=version,
-                goal=self.goal.value,
-                modelarts_conn_id=self.modelarts_conn_id,
-                region=self.region,
-                project_id=self.project_id,
-                poll_interval=self.poke_interval,
-                deadline=time.time() + self.timeout,
-                max_poll_failures=self.max_poll_failures,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout),
-        )
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
-        checked = validate_event(event, self.describe())
+        try:
+            checked = check_job_event(event, self.target(), self.goal)
+        except WaitTimedOut as exc:
+            raise AirflowSensorTimeout(str(exc)) from None
+        except UnexpectedEvent as exc:
+            raise AirflowException(str(exc)) from None
         self.log.info("%s", checked.get("message"))
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
+import time
+from collections.abc import Callable
 from contextlib import closing
 from typing import Any
 
@@ -12,23 +15,19 @@ from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import ConnectionConfig
+from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.session import ModelArtsSession
+from airflow_provider_modelarts.api.statuses import JobFamily, V1Status, V2Phase
 from airflow_provider_modelarts.emulator import EmulatorServer
-from airflow_provider_modelarts.operators.cleanup import ModelArtsCleanupJobsOperator
+from airflow_provider_modelarts.links.modelarts import XCOM_KEY
+from airflow_provider_modelarts.operators.cleanup import STATE_KEY, ModelArtsCleanupJobsOperator, select_jobs
 from airflow_provider_modelarts.operators.modelarts import (
     ModelArtsCleanupJobsOperator as ExportedCleanupOperator,
 )
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
+from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, job_ids_digest
+from tests.airflow_support import drive, make_context
 
 OLD = 40 * 86_400  # seconds: older than the default 30 days
-
-
-class RecordingTI:
-    def __init__(self) -> None:
-        self.pushed: list[tuple[str, Any]] = []
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed.append((key, value))
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def emu(modelarts_emulator: EmulatorServer, use_connection) -> EmulatorServer:
 
 @pytest.fixture
 def context() -> dict[str, Any]:
-    return {"ti": RecordingTI()}
+    return make_context()
 
 
 def cleanup(**kwargs: Any) -> ModelArtsCleanupJobsOperator:
@@ -87,7 +86,7 @@ def test_dry_run_deletes_nothing(emu: EmulatorServer, context: dict[str, Any]) -
     assert report["deleted"] == [] and report["confirmed_gone"] == 0
     assert requests.made("v2.batch_delete") == requests.made("v2.delete") == 0
     assert listed(emu, "training") == set(old) | set(recent)
-    assert context["ti"].pushed == [("modelarts_console_url", "")]  # no public console for the emulator
+    assert context["ti"].pushed[XCOM_KEY] == ""  # no public console link for the emulator
 
 
 def test_v2_batch_deletes_and_confirms_every_job_gone(emu: EmulatorServer, context: dict[str, Any]) -> None:
@@ -152,11 +151,11 @@ def test_stop_running_stops_then_deletes(emu: EmulatorServer, context: dict[str,
     assert listed(emu, "training") == set()
 
 
-def test_deferrable_cleanup_hands_the_report_to_execute_complete(
+def test_deferrable_cleanup_keeps_its_report_out_of_the_trigger(
     emu: EmulatorServer, context: dict[str, Any]
 ) -> None:
-    """The report rides in the trigger (its ``echo``) and comes back in the event: ``dag.test()``
-    replaces resume kwargs with the event alone, so nothing may depend on them."""
+    """The work left and the report travel in the task's XCom; the trigger holds ids only, and
+    comes back with an event the task checks against the ids it deferred with."""
     old = emu.seed("training", 5, status="Completed", age_seconds=OLD)
     operator = cleanup(deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
@@ -165,11 +164,15 @@ def test_deferrable_cleanup_hands_the_report_to_execute_complete(
     assert isinstance(trigger, ModelArtsJobsTrigger)
     assert deferred.value.method_name == "execute_complete"
     assert not deferred.value.kwargs
-    assert trigger.echo is not None
-    assert sorted(trigger.job_ids) == sorted(old) and sorted(trigger.echo["deleted"]) == sorted(old)
-
     classpath, trigger_kwargs = trigger.serialize()
     assert classpath.endswith("ModelArtsJobsTrigger")
+    assert sorted(trigger_kwargs["job_ids"]) == sorted(old)
+    assert set(trigger_kwargs) == {
+        "job_family", "job_ids", "goal", "workspace_id", "listed_by", "modelarts_conn_id", "region",
+        "project_id", "poll_interval", "deadline", "max_poll_failures", "first_poll_delay",
+    }  # fmt: skip
+    assert sorted(context["ti"].pushed[STATE_KEY]["report"]["deleted"]) == sorted(old)
+
     rebuilt = ModelArtsJobsTrigger(**trigger_kwargs)
 
     async def run() -> list[dict[str, Any]]:
@@ -180,6 +183,170 @@ def test_deferrable_cleanup_hands_the_report_to_execute_complete(
     report = operator.execute_complete(context, event)
     assert report["confirmed_gone"] == 5 and report["failed"] == []
     assert listed(emu, "training") == set()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        {"status": "success"},
+        {"status": "success", "job_family": "training", "goal": "deleted", "job_ids_digest": "0" * 24,
+         "remaining": [], "errors": []},
+        {"status": "success", "job_family": "training", "goal": "stopped", "job_ids_digest": None,
+         "remaining": [], "errors": []},
+        {"status": "party", "job_family": "training", "goal": "deleted", "remaining": [], "errors": []},
+    ],
+    ids=["none", "bare-success", "other-jobs", "other-goal", "unknown-status"],
+)  # fmt: skip
+def test_execute_complete_believes_only_an_event_about_its_own_jobs(
+    emu: EmulatorServer, context: dict[str, Any], event: Any
+) -> None:
+    emu.seed("training", 3, status="Completed", age_seconds=OLD)
+    operator = cleanup(deferrable=True)
+    with pytest.raises(TaskDeferred):
+        operator.execute(context)
+    if event is not None and event.get("job_ids_digest", "") is None:
+        event["job_ids_digest"] = job_ids_digest(context["ti"].pushed[STATE_KEY]["report"]["deleted"])
+    with pytest.raises(AirflowException, match=r"unexpected event|other jobs"):
+        operator.execute_complete(context, event)
+
+
+def test_a_success_event_that_leaves_jobs_unsettled_is_refused(
+    emu: EmulatorServer, context: dict[str, Any]
+) -> None:
+    old = emu.seed("training", 3, status="Completed", age_seconds=OLD)
+    operator = cleanup(deferrable=True)
+    with pytest.raises(TaskDeferred):
+        operator.execute(context)
+    event = {"status": "success", "job_family": "training", "goal": "deleted",
+             "job_ids_digest": job_ids_digest(old), "remaining": [old[0]], "errors": []}  # fmt: skip
+    with pytest.raises(AirflowException, match="do not fit"):
+        operator.execute_complete(context, event)
+
+
+def test_the_stop_first_phase_defers_too(emu: EmulatorServer, context: dict[str, Any]) -> None:
+    running = emu.seed("training", 2, status="Running", age_seconds=OLD)
+    done = emu.seed("training", 2, status="Completed", age_seconds=OLD)
+    driven = drive(cleanup(stop_running=True, deferrable=True), context)
+    assert [d.method_name for d in driven.deferrals] == ["execute_after_stop", "execute_complete"]
+    stop_wait, delete_wait = (d.trigger for d in driven.deferrals)
+    assert (stop_wait.goal, sorted(stop_wait.job_ids)) == ("stopped", sorted(running))
+    assert (delete_wait.goal, sorted(delete_wait.job_ids)) == ("deleted", sorted(running + done))
+    assert driven.result["confirmed_gone"] == 4
+    assert listed(emu, "training") == set()
+
+
+def test_a_v1_job_with_any_running_version_is_running(emu: EmulatorServer, context: dict[str, Any]) -> None:
+    """Its latest version finished, an older one still runs: the list says COMPLETED, the job is
+    not. It is neither deleted nor stopped (stop_running is off)."""
+    [mixed] = emu.seed("training_v1", 1, status="RUNNING", age_seconds=OLD)
+    finished = emu.seed("training_v1", 2, status="COMPLETED", age_seconds=OLD)
+    emu.store.add_version(emu.store.v1[int(mixed)], fixed=V1Status.COMPLETED)
+    requests = Requests(emu)
+
+    report = cleanup(job_family="training_v1").execute(context)
+
+    assert sorted(report["deleted"]) == sorted(finished)
+    assert [(s["job_id"], s["status"]) for s in report["skipped"]] == [(mixed, "RUNNING (8)")]
+    assert requests.made("v1.version_stop") == 0
+    assert mixed in listed(emu, "training_v1")
+
+
+def start_running(emu: EmulatorServer, family: str, job_id: str) -> None:
+    """The job runs again: v1, a new version; v2, the job itself (as after a restart)."""
+    with emu.store.locked():
+        if family == "training":
+            emu.store.v2[job_id].life.fixed = V2Phase.RUNNING
+        else:
+            emu.store.add_version(emu.store.v1[int(job_id)], fixed=V1Status.RUNNING)
+
+
+def after_response(emu: EmulatorServer, route: str, action: Callable[[], None]) -> threading.Thread:
+    """Run ``action`` as soon as the emulator has answered ``route`` once (bounded: 10 s)."""
+
+    def watch() -> None:
+        for _ in range(1000):
+            if emu.stats()["responses"].get(route):
+                action()
+                return
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(
+    ("family", "listing", "recheck"),
+    [("training", "v2.search", "v2.search"), ("training_v1", "v1.list", "v1.versions")],
+)
+def test_a_job_that_starts_running_after_it_was_selected_is_not_deleted(
+    emu: EmulatorServer, context: dict[str, Any], family: str, listing: str, recheck: str
+) -> None:
+    """Selected while finished, it starts running right after the listing (the check before the
+    delete is slowed down so that it comes after): it is checked again and skipped, with why."""
+    finished = emu.seed(
+        family, 3, status="Completed" if family == "training" else "COMPLETED", age_seconds=OLD
+    )
+    emu.faults.set(recheck, {"latency_ms": 300})
+    helper = after_response(emu, listing, lambda: start_running(emu, family, finished[0]))
+    report = cleanup(job_family=family, fail_on_errors=False).execute(context)
+    helper.join(10)
+    assert sorted(report["deleted"]) == sorted(finished[1:])
+    (skip,) = report["skipped"]
+    assert skip["job_id"] == finished[0] and skip["status"] in ("Running", "RUNNING (8)")
+    assert "when it was about to be deleted" in skip["reason"]
+    assert finished[0] in listed(emu, family)
+
+
+@pytest.mark.parametrize("family", ["training", "training_v1"])
+def test_with_stop_running_a_job_running_again_is_stopped_again_before_its_delete(
+    emu: EmulatorServer, context: dict[str, Any], family: str
+) -> None:
+    """While the cleanup waits for one job to stop, a selected finished job starts running again;
+    the check before its delete finds it running, so it is stopped (and waited on) first."""
+    [other] = emu.seed(family, 1, status="Running" if family == "training" else "RUNNING", age_seconds=OLD)
+    finished = emu.seed(
+        family, 2, status="Completed" if family == "training" else "COMPLETED", age_seconds=OLD
+    )
+    operator = cleanup(job_family=family, stop_running=True, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        operator.execute(context)
+    assert deferred.value.method_name == "execute_after_stop"
+    start_running(emu, family, finished[0])
+    driven = drive(operator, context, resumed=deferred.value)
+    assert [d.method_name for d in driven.deferrals] == ["execute_after_stop"] * 2 + ["execute_complete"]
+    assert [sorted(d.trigger.job_ids) for d in driven.deferrals[:2]] == [[other], [finished[0]]]
+    assert sorted(driven.result["deleted"]) == sorted([other, *finished])
+    assert driven.result["skipped"] == [] and driven.result["confirmed_gone"] == 3
+    assert listed(emu, family) == set()
+
+
+def test_protected_names_from_a_template_must_render_to_a_list(
+    emu: EmulatorServer, context: dict[str, Any]
+) -> None:
+    jobs = emu.seed("training", 2, name="prod", status="Completed", age_seconds=OLD)
+    operator = cleanup(protected_names="{{ params.protected }}")
+    operator.protected_names = "['prod-*']"  # what the template renders to without native rendering
+    with pytest.raises(ValueError, match="protected_names: expected a list"):
+        operator.execute(context)
+    assert listed(emu, "training") == set(jobs)
+    with pytest.raises(ValueError, match="protected_names: expected a list"):
+        cleanup(protected_names="prod-*")
+
+
+def test_jobs_without_a_readable_name_are_kept_while_names_are_protected(
+    emu: EmulatorServer, context: dict[str, Any]
+) -> None:
+    assert (
+        select_jobs(
+            [JobSnapshot(JobFamily.TRAINING, "a", "Completed", create_time=0)],
+            now_ms=OLD * 2000,
+            older_than_s=0,
+            protected_names=["prod-*"],
+        ).delete
+        == []
+    )
 
 
 def test_deletion_failures_are_reported_with_reasons(emu: EmulatorServer, context: dict[str, Any]) -> None:

@@ -27,10 +27,12 @@ def _fresh_process_state() -> Iterator[None]:
     """Every test starts without cached tokens or shared sessions (an emulator port may be reused)."""
     TOKENS.clear()
     session_module._SHARED.clear()
+    session_module._OWNERS.clear()
     yield
     for shared in list(session_module._SHARED.values()):
         shared.close()
     session_module._SHARED.clear()
+    session_module._OWNERS.clear()
     TOKENS.clear()
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import pytest
 
+from airflow_provider_modelarts.api import session as session_module
 from airflow_provider_modelarts.api.errors import ModelArtsAuthError, ModelArtsServerError
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.auth.token import TOKENS
@@ -194,3 +197,57 @@ async def test_debug_logs_and_errors_hold_no_secrets(
     secrets = [*_secrets(emu), *issued]
     assert not _leaks(_log_texts(caplog.records), secrets)
     assert not _leaks(errors, secrets)
+
+
+# ---- rotated credentials ----------------------------------------------------------------------
+
+
+def _rotate(connect: Any, auth: str) -> ModelArtsHook:
+    hook = connect(auth)
+    ModelArtsHook.forget_cached_connections()
+    return hook
+
+
+def test_rotated_credentials_release_the_old_session(connect: Any, emu: EmulatorServer) -> None:
+    """Temporary credentials are rotated: the next hook of the connection gets a session of the
+    new ones, and the old session's client is closed and no longer kept by the process."""
+    [job] = emu.seed("training", status="Running")
+    old_hook = _rotate(connect, "temporary")
+    old = old_hook.session
+    assert old_hook.get_training_job(job).id == job
+    assert old._client is not None
+
+    new_hook = _rotate(connect, "aksk")
+    new = new_hook.session
+    assert new is not old and new_hook.get_training_job(job).id == job
+    assert old.retired and old._client is None
+    assert old not in session_module._SHARED.values() and new in session_module._SHARED.values()
+
+
+def test_another_connection_with_the_same_credentials_keeps_the_session(
+    connect: Any, emu: EmulatorServer
+) -> None:
+    first = connect("aksk", conn_id="first").session
+    second = connect("aksk", conn_id="second").session
+    assert first is second
+    ModelArtsHook.forget_cached_connections()
+    connect("temporary", conn_id="first").session  # "first" moves on; "second" still uses it
+    assert not first.retired
+
+
+async def test_a_call_under_way_finishes_before_its_retired_session_closes(
+    connect: Any, emu: EmulatorServer
+) -> None:
+    [job] = emu.seed("training", status="Running")
+    old_hook = _rotate(connect, "temporary")
+    old = await old_hook.asession()
+    emu.faults.set("v2.detail", {"latency_ms": 300})
+    call = asyncio.ensure_future(old_hook.aget_training_job(job))
+    for _ in range(200):
+        if emu.stats()["requests"].get("v2.detail"):
+            break
+        await asyncio.sleep(0.01)
+    new = await _rotate(connect, "aksk").asession()
+    assert old.retired and not old.idle and new is not old
+    assert (await asyncio.wait_for(call, 10)).id == job  # the call under way was not cut off
+    assert old.idle and asyncio.get_running_loop() not in old._async_clients

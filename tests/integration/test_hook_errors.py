@@ -29,7 +29,6 @@ async def test_v2_not_found_is_400_2775(api: Api, emu: EmulatorServer) -> None:
         ("get_training_job", (MISSING_V2,)),
         ("delete_training_job", (MISSING_V2,)),
         ("terminate_training_job", (MISSING_V2,)),
-        ("batch_delete_training_jobs", ([existing, MISSING_V2],)),
     ]
     for method, args in calls:
         with pytest.raises(ModelArtsNotFoundError) as missing:
@@ -38,6 +37,11 @@ async def test_v2_not_found_is_400_2775(api: Api, emu: EmulatorServer) -> None:
         assert (error.status_code, error.error_code) == (400, "ModelArts.2775"), method
         assert error.error_msg == f"Training job (ID: {MISSING_V2}) not found."
         assert error.is_not_found and error.request_id
+    # A batch is about many jobs: its 2775 names one of them and says nothing about "the" job.
+    with pytest.raises(ModelArtsApiError) as batch:
+        await api("batch_delete_training_jobs", [existing, MISSING_V2])
+    assert (batch.value.status_code, batch.value.error_code) == (400, "ModelArts.2775")
+    assert not batch.value.is_not_found
     assert await api("observe", "training", MISSING_V2) is None
     assert (await api("get_training_job", existing)).phase == "Running"  # the batch deleted nothing
     assert requests_to(emu) == {

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_modelarts.api.watch import ABSENT
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.links.modelarts import XCOM_KEY
-from airflow_provider_modelarts.operators.modelarts import DEFER_GRACE
+from airflow_provider_modelarts.operators.waiting import DEFER_BACKSTOP
 from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger
 from tests.airflow_support import FAST, drive, make_context, mutating_requests
 from tests.operators.cases import CASES, Case, Target, emulator_status
@@ -72,7 +72,9 @@ def test_deferred_wait(case: Case, emu: EmulatorServer) -> None:
     assert len(driven.deferrals) == 1
     deferred = driven.deferrals[0]
     assert deferred.method_name == "execute_complete"
-    assert deferred.timeout == timedelta(seconds=120) + DEFER_GRACE
+    assert (
+        timedelta(seconds=110) + DEFER_BACKSTOP <= deferred.timeout <= timedelta(seconds=120) + DEFER_BACKSTOP
+    )
     trigger = deferred.trigger
     assert isinstance(trigger, ModelArtsJobTrigger)
     classpath, kwargs = trigger.serialize()
@@ -81,6 +83,7 @@ def test_deferred_wait(case: Case, emu: EmulatorServer) -> None:
     assert kwargs["job_id"] == target.job_id and kwargs["version_id"] == target.version_id
     assert kwargs["goal"] == ("stopped" if case.is_stop else "deleted")
     assert kwargs["poll_interval"] == FAST and kwargs["modelarts_conn_id"] == "modelarts_default"
+    assert kwargs["first_poll_delay"] == FAST  # the operator has just looked: one interval later
     assert before + 120 <= kwargs["deadline"] <= time.time() + 120
     assert driven.events[0]["status"] == "success" and driven.events[0]["job_id"] == target.job_id
     _check_reached(case, emu, target, driven.result)

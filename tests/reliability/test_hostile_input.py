@@ -48,8 +48,16 @@ class _Recorder(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         self.calls.append((self.command, self.path, self.rfile.read(length)))
-        body = json.dumps({"error_code": "ModelArts.0015", "error_msg": "resource does not exist"}).encode()
-        self.send_response(404)
+        # Each family's own documented not-found form, so every call ends in "the job is gone".
+        segments = _segments(self.path)
+        if segments[0] == "v2":
+            status, error = 400, {"error_code": "ModelArts.2775", "error_msg": "Training job not found."}
+        elif segments[2:3] in (["del-job"], ["jobs"]):
+            status, error = 404, {"error_code": "RES.1002", "error_msg": "The job does not exist."}
+        else:
+            status, error = 404, {"error_code": "ModelArts.0015", "error_msg": "resource does not exist"}
+        body = json.dumps(error).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

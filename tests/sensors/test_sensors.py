@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_modelarts.api.errors import ModelArtsServerError
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
@@ -56,7 +55,8 @@ def test_deleted_sensor_waits_until_gone(name: str, emu: EmulatorServer, deferra
     if deferrable:
         deferred = driven.deferrals[0]
         assert isinstance(deferred.trigger, ModelArtsJobTrigger)
-        assert deferred.method_name == "execute_complete" and deferred.timeout == timedelta(seconds=30)
+        assert deferred.method_name == "execute_complete"
+        assert timedelta(seconds=28) <= deferred.timeout <= timedelta(seconds=30)
         assert deferred.trigger.goal == "deleted" and deferred.trigger.poll_interval == FAST
         assert driven.events[0]["status"] == "success"
     assert mutating_requests(emu) == {}
@@ -163,12 +163,15 @@ def test_transient_poke_failures_are_retried(emu: EmulatorServer) -> None:
     assert requests(emu, "res.detail") >= 5
 
 
-def test_lasting_poke_failures_fail_the_sensor(emu: EmulatorServer) -> None:
+@pytest.mark.parametrize("mode", ["poke", "reschedule"])
+def test_lasting_poke_failures_fail_the_sensor_in_every_mode(emu: EmulatorServer, mode: str) -> None:
+    """A failure streak never spans a reschedule (it is polled out within one poke), so
+    ``max_poll_failures`` trips in reschedule mode too."""
     target = BY_NAME["delete_res"].seed(emu)
     emu.faults.set("res.detail", {"error_rate": 1.0})
-    watch = sensor(ModelArtsJobDeletedSensor, target, max_poll_failures=3)
+    watch = sensor(ModelArtsJobDeletedSensor, target, max_poll_failures=3, mode=mode)
     watch.hook = fast_hook(attempts=2)
-    with pytest.raises(ModelArtsServerError):
+    with pytest.raises(AirflowException, match=r"HTTP 503 .*\(3 polls in a row failed\)"):
         watch.execute(make_context())
     assert requests(emu, "res.detail") == 3 * 2
 

@@ -42,6 +42,10 @@ class FakeService:
 
     jobs: dict[str, FakeJob] = field(default_factory=dict)
     log: list[tuple[str, Any]] = field(default_factory=list)
+    # Jobs the detail endpoints know but the lists never show (another workspace or IAM user).
+    unlisted: set[str] = field(default_factory=set)
+    # v1 jobs with several versions: job id -> [(version id, status), ...], newest first.
+    versions: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
     before_page: Callable[[FakeService, int], None] | None = None
     report_count: bool = True
     page_override: Callable[[int, list[FakeJob]], list[FakeJob]] | None = None
@@ -57,8 +61,11 @@ class FakeService:
     def delete(self, job_id: str) -> None:
         del self.jobs[job_id]
 
+    def listed(self) -> list[FakeJob]:
+        return [job for job in self.jobs.values() if job.job_id not in self.unlisted]
+
     def ordered_v2(self) -> list[FakeJob]:
-        return sorted(self.jobs.values(), key=lambda j: (j.create_time, j.job_id), reverse=True)
+        return sorted(self.listed(), key=lambda j: (j.create_time, j.job_id), reverse=True)
 
     def requests(self, kind: str) -> list[Any]:
         return [arg for k, arg in self.log if k == kind]
@@ -89,9 +96,10 @@ class FakeService:
             job = self.jobs.get(match["id"])
             if job is None:
                 return httpx.Response(404, json={"error_code": "ModelArts.0015", "error_message": "gone"})
-            version = {"version_id": int(job.job_id) + 1, "status": job.status}
+            pairs = self.versions.get(job.job_id, [(int(job.job_id) + 1, job.status)])
+            versions = [{"version_id": number, "status": status} for number, status in pairs]
             return httpx.Response(
-                200, json={"is_success": True, "job_id": int(job.job_id), "versions": [version]}
+                200, json={"is_success": True, "job_id": int(job.job_id), "versions": versions}
             )
         return httpx.Response(404, json={"error_code": "ModelArts.2836", "error_msg": f"no route {path}"})
 
@@ -117,7 +125,7 @@ class FakeService:
             "job_name": lambda j: (j.name, int(j.job_id)),
             "create_time": lambda j: (j.create_time, int(j.job_id)),
         }
-        ordered = sorted(self.jobs.values(), key=keys[sort_by], reverse=order == "desc")
+        ordered = sorted(self.listed(), key=keys[sort_by], reverse=order == "desc")
         jobs = [
             {"job_id": int(j.job_id), "job_name": j.name, "status": j.status, "create_time": j.create_time}
             for j in self._page(page - 1, ordered, per_page)

@@ -21,9 +21,9 @@ from airflow_provider_modelarts.api.errors import ModelArtsApiError
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.retry import NO_RETRY
 from airflow_provider_modelarts.api.session import ModelArtsSession
-from airflow_provider_modelarts.api.shared_watch import SharedWatch
+from airflow_provider_modelarts.api.shared_watch import SharedWatch, list_scope
 from airflow_provider_modelarts.api.statuses import JobFamily
-from airflow_provider_modelarts.api.watch import Goal
+from airflow_provider_modelarts.api.watch import Goal, judge
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from tests.sharing.fake_service import PROJECT, FakeService, v2_ids
@@ -97,7 +97,7 @@ async def test_one_waiter_costs_one_detail_per_round_and_no_walk(
     assert (watch.stats.rounds, watch.stats.walks, watch.stats.details) == (3, 0, 3)
 
 
-async def test_many_waiters_share_one_walk_and_ask_details_only_for_changes(
+async def test_many_waiters_share_one_walk_and_ask_details_only_where_it_proves_nothing(
     modelarts_emulator: EmulatorServer,
 ) -> None:
     emu = modelarts_emulator
@@ -124,8 +124,9 @@ async def test_many_waiters_share_one_walk_and_ask_details_only_for_changes(
     assert [job for job, answer in answers.items() if answer is None] == deleted
     assert answers[stopped].status == "Terminating"
     assert all(answers[job].status == "Running" for job in watched if job not in (*deleted, stopped))
-    # The list walk said the two are gone (it was complete); only the changed job needed a detail.
-    assert counter.delta() == {"v2.search": PAGES, "v2.detail": 1}
+    # The walk listed the two before and no longer does (it was complete): gone. "Terminating" ends
+    # no wait for deletion, so the walk's word is enough there too.
+    assert counter.delta() == {"v2.search": PAGES}
     assert watch.stats.incomplete_walks == 0
     assert (watch.stats.rounds, watch.stats.walks, watch.stats.walk_pages) == (3, 3, 3 * PAGES)
 
@@ -249,6 +250,97 @@ async def test_a_deleted_job_is_reported_gone_only_once_it_is_gone(
     assert counter.delta() == {"v2.detail": 1, "v2.search": 1}
 
 
+# ---- what a scoped list can and cannot prove --------------------------------------------------------
+
+
+async def test_a_job_the_list_never_showed_is_asked_on_its_detail_and_then_watched_there() -> None:
+    """Two jobs the list never shows (another workspace, another IAM user) answer on their detail
+    endpoint. Absence from even a complete walk must not make them gone or stopped: each is asked
+    directly, then watched through its detail endpoint, and only its not-found answer means gone."""
+    service = FakeService()
+    for job_id in v2_ids(N):
+        service.add(job_id)
+    outside = v2_ids(N + 2)[N:]
+    for job_id in outside:
+        service.add(job_id, status="Running")
+    service.unlisted.update(outside)
+    listed = v2_ids(N)[:4]
+    watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING)
+
+    for goal in (Goal.DELETED, Goal.STOPPED):
+        answers = dict(
+            zip([*listed, *outside], await observe_all(watch, [*listed, *outside], goal), strict=True)
+        )
+        assert all(answers[job] is not None and answers[job].status == "Running" for job in answers)
+    assert sorted(service.requests("detail")) == sorted(outside * 2)  # asked directly, every round
+    assert watch.stats.incomplete_walks == 0
+
+    service.delete(outside[0])
+    service.log.clear()
+    answers = dict(zip([*listed, *outside], await observe_all(watch, [*listed, *outside]), strict=True))
+    assert answers[outside[0]] is None  # its detail says not found: now it is gone
+    assert answers[outside[1]] is not None and answers[outside[1]].status == "Running"
+    assert sorted(service.requests("detail")) == sorted(outside)
+
+
+async def test_absence_from_an_incomplete_walk_or_a_first_walk_proves_nothing() -> None:
+    """A job deleted before the watch's first walk was never shown by it: one detail says gone."""
+    service = FakeService()
+    for job_id in v2_ids(N):
+        service.add(job_id)
+    watched = v2_ids(N)[:5]
+    service.delete(watched[0])
+    watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING)
+    answers = await observe_all(watch, watched)
+    assert answers[0] is None and all(a is not None for a in answers[1:])
+    assert service.requests("detail") == [watched[0]]
+
+
+async def test_vouched_jobs_count_as_shown_only_for_the_same_query() -> None:
+    """A task that listed jobs with the same credentials and scope may say so (``list_scope``);
+    a walk that no longer lists them proves them gone without a detail. Another scope's word (a
+    workspace, other credentials) is not taken."""
+    service = FakeService()
+    for job_id in v2_ids(N):
+        service.add(job_id)
+    watched = v2_ids(N)[:5]
+    for job in watched[:2]:
+        service.delete(job)
+    session = service.session()
+    watch = SharedWatch(session, PROJECT, JobFamily.TRAINING)
+    assert not watch.vouch(watched, list_scope(session, PROJECT, JobFamily.TRAINING, "w1"))
+    assert not watch.vouch(watched, list_scope(FakeService().session(), PROJECT, JobFamily.TRAINING_V1, None))
+    answers = await observe_all(watch, watched)
+    assert answers[:2] == [None, None] and sorted(service.requests("detail")) == sorted(watched[:2])
+
+    service.log.clear()
+    vouched = SharedWatch(session, PROJECT, JobFamily.TRAINING)
+    assert vouched.vouch(watched, list_scope(session, PROJECT, JobFamily.TRAINING, None))
+    answers = await observe_all(vouched, watched)
+    assert answers[:2] == [None, None] and service.requests("detail") == []
+
+
+async def test_a_v1_job_with_a_running_older_version_is_not_stopped() -> None:
+    """The v1 list shows a job's latest version: finished here, while an older version still runs.
+    A stop wait must not end; once every version has stopped, it does (from the versions)."""
+    service = FakeService()
+    for index in range(30):
+        service.add(str(100_001 + index), status=8)
+    job = "100001"
+    service.jobs[job].status = 10  # the latest version completed...
+    service.versions[job] = [(200_002, 10), (200_001, 8)]  # ...the older one still runs
+    watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING_V1)
+    watched = [job, "100002", "100003"]
+    for _ in range(2):
+        answers = await observe_all(watch, watched, Goal.STOPPED)
+        assert not judge(Goal.STOPPED, answers[0]).done
+        assert answers[0].version_id == "200001" and answers[0].status == 8
+    assert service.requests("versions") == [job, job]  # the list cannot prove it: its versions, each round
+    service.versions[job] = [(200_002, 10), (200_001, 12)]
+    answers = await observe_all(watch, watched, Goal.STOPPED)
+    assert judge(Goal.STOPPED, answers[0]).done and answers[0].status == 10
+
+
 # ---- cancellation and errors -------------------------------------------------------------------
 
 
@@ -319,10 +411,13 @@ async def test_a_failed_detail_reaches_only_the_waiters_of_that_job(
     project = emu.credentials.project_id
     watch = SharedWatch(session, project, JobFamily.TRAINING)
     await observe_all(watch, jobs[:4])
-    await session.arun(ops.terminate_training_job(project, jobs[0]))  # changed: needs its detail
+    await session.arun(ops.terminate_training_job(project, jobs[0]))
+    emu.advance(SLOW + 1)  # Terminated: that would end a stop wait, so it needs its detail
     emu.faults.set("v2.detail", {"next_count": 1, "next_status": 400})
     counter = Requests(emu)
-    answers = await observe_all(watch, [jobs[0], jobs[0], *jobs[1:4]])
+    stops = [watch.observe(jobs[0], Goal.STOPPED) for _ in range(2)]
+    others = [watch.observe(job, Goal.DELETED) for job in jobs[1:4]]
+    answers = await bounded(asyncio.gather(*stops, *others, return_exceptions=True))
     assert all(isinstance(a, ModelArtsApiError) for a in answers[:2])
     assert [a.status for a in answers[2:]] == ["Running"] * 3
     assert counter.delta() == {"v2.search": 1, "v2.detail": 1}

@@ -77,7 +77,7 @@ TRIGGERS = [
         max_poll_failures=7,
     ),
     ModelArtsJobsTrigger(
-        job_family="visualization", job_ids=["1", "2"], goal="deleted", first_check_delay=3, deadline=None
+        job_family="visualization", job_ids=["1", "2"], goal="deleted", first_poll_delay=3, deadline=None
     ),
 ]
 
@@ -118,18 +118,34 @@ def test_no_secret_in_kwargs(emu: EmulatorServer) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("field", "kwargs"),
     [
-        {"job_family": "training", "job_id": "../x", "goal": "deleted"},
-        {"job_family": "training", "job_id": "a", "goal": "vanished"},
-        {"job_family": "res", "job_id": "a", "goal": "deleted", "version_id": "1"},
-        {"job_family": "training", "job_id": "a", "goal": "deleted", "poll_interval": 0},
-        {"job_family": "training", "job_id": "a", "goal": "deleted", "max_poll_failures": 0},
+        ("job_id", {"job_family": "training", "job_id": "../x", "goal": "deleted"}),
+        ("goal", {"job_family": "training", "job_id": "a", "goal": "vanished"}),
+        ("version_id", {"job_family": "res", "job_id": "a", "goal": "deleted", "version_id": "1"}),
+        ("poll_interval", {"poll_interval": 0}),
+        ("poll_interval", {"poll_interval": float("nan")}),
+        ("poll_interval", {"poll_interval": float("inf")}),
+        ("poll_interval", {"poll_interval": -1}),
+        ("deadline", {"deadline": float("nan")}),
+        ("deadline", {"deadline": float("inf")}),
+        ("first_poll_delay", {"first_poll_delay": -1}),
+        ("first_poll_delay", {"first_poll_delay": float("nan")}),
+        ("max_poll_failures", {"max_poll_failures": 0}),
+        ("max_poll_failures", {"max_poll_failures": 2.5}),
     ],
 )
-def test_bad_kwargs_are_refused(kwargs: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):  # noqa: PT011 - each case names a different field
-        ModelArtsJobTrigger(**kwargs)
+@pytest.mark.parametrize("cls", [ModelArtsJobTrigger, ModelArtsJobsTrigger])
+def test_bad_kwargs_are_refused_naming_the_field(cls: type, field: str, kwargs: dict[str, Any]) -> None:
+    if cls is ModelArtsJobsTrigger:
+        if field == "version_id":
+            return
+        kwargs = {"job_ids": [kwargs.pop("job_id", "a")], **kwargs}
+    kwargs = {"job_family": "training", "job_id": "a", "goal": "deleted", **kwargs}
+    if cls is ModelArtsJobsTrigger:
+        kwargs.pop("job_id")
+    with pytest.raises(ValueError, match=f"^{field}: "):
+        cls(**kwargs)
 
 
 # ---- events -----------------------------------------------------------------------------------

@@ -35,10 +35,19 @@ def test_budget_in_attempts_and_in_time():
     assert policy.next_delay(attempt=1, elapsed=9.9, status_code=503, retry_after=None) is None
 
 
-def test_retry_after_is_honoured_but_capped():
-    policy = _policy(base_delay=0.1, max_delay=5.0, total_timeout=100)
+def test_retry_after_is_honoured_in_full_while_it_fits_the_budget():
+    policy = _policy(base_delay=0.1, max_delay=5.0, total_timeout=180)
     assert policy.next_delay(attempt=1, elapsed=0, status_code=429, retry_after="3") == 3.0
-    assert policy.next_delay(attempt=1, elapsed=0, status_code=429, retry_after="3600") == 5.0
+    assert policy.next_delay(attempt=1, elapsed=0, status_code=429, retry_after="120") == 120.0
+    assert policy.next_delay(attempt=1, elapsed=50, status_code=503, retry_after="120") == 120.0
+
+
+def test_a_retry_after_beyond_the_budget_gives_up_at_once_naming_it():
+    policy = _policy(base_delay=0.1, max_delay=5.0, total_timeout=180)
+    decision = policy.decide(attempt=1, elapsed=100, status_code=429, retry_after="120")
+    assert decision.delay is None
+    assert decision.why is not None and "Retry-After" in decision.why and "120 s" in decision.why
+    assert "80.0 s left" in decision.why
 
 
 def test_parse_retry_after_forms():

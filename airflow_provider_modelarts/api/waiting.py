@@ -1,0 +1,179 @@
+"""The waiting core: count the polls of a wait, decide from each answer, report one event.
+
+Every wait of the provider goes through :class:`JobWait`: a trigger in the triggerer, an operator
+or a sensor polling on the worker. Each answer is one of
+
+* a :class:`JobSnapshot` (the job as it is now) or ``None`` (its documented not-found answer),
+  judged against the goal by :func:`watch.judge`;
+* an error: a transient one (see :func:`errors.is_transient`) counts towards ``max_poll_failures``
+  consecutive failures, anything else ends the wait at once (:class:`WaitFailed`).
+
+The event a wait ends with (:func:`job_event`) names the job, the goal and the final status, and
+:func:`check_job_event` is the one place that decides whether an event may be believed by the task
+that deferred: it must be about that task's own job and goal, and its final status must fit it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
+from airflow_provider_modelarts.api.ids import JobRef
+from airflow_provider_modelarts.api.models import JobSnapshot
+from airflow_provider_modelarts.api.statuses import category_of_name
+from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict, judge
+
+EVENT_STATUSES = ("success", "error", "timeout")
+
+
+def seconds(value: object, field: str, *, allow_zero: bool = False) -> float:
+    """``value`` (a number or a ``timedelta``) as finite seconds, or a ``ValueError`` naming ``field``.
+
+    NaN, infinities, negative values (and zero unless ``allow_zero``) are refused: a wait with such
+    a pace or deadline would never end, or fail only when it is deferred.
+    """
+    if isinstance(value, timedelta):
+        number = value.total_seconds()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise ValueError(f"{field}: {value!r} is not a number of seconds")
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{field}: must be a finite number of seconds {bound}, not {value!r}")
+    return number
+
+
+def poll_failures(value: object, field: str = "max_poll_failures") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{field}: must be a whole number >= 1, not {value!r}")
+    return value
+
+
+class WaitFailed(ModelArtsError):
+    """Polling failed for good: a non-transient error, or ``max_poll_failures`` transient ones in a row."""
+
+    def __init__(self, message: str, last_status: str | None) -> None:
+        super().__init__(message)
+        self.last_status = last_status
+
+
+@dataclass(slots=True)
+class Tally:
+    """How a wait has gone: polls made, transient failures in a row, the last status seen."""
+
+    polls: int = 0
+    failures: int = 0
+    last_status: str | None = None
+
+
+@dataclass(slots=True)
+class JobWait:
+    """One job, one goal: judges each poll's answer and counts the failures between them."""
+
+    target: JobRef
+    goal: Goal
+    max_poll_failures: int
+    tally: Tally = field(default_factory=Tally)
+
+    def record(self, answer: JobSnapshot | BaseException | None) -> Verdict:
+        """The verdict after one more poll; raises :class:`WaitFailed` when polling failed for good.
+
+        A transient failure below ``max_poll_failures`` is a verdict that is not done, carrying the
+        last status seen; the caller logs it and polls again.
+        """
+        tally = self.tally
+        tally.polls += 1
+        if isinstance(answer, BaseException):
+            if not isinstance(answer, ModelArtsError | ValueError):
+                raise answer
+            tally.failures += 1
+            transient = is_transient(answer)
+            if not transient or tally.failures >= self.max_poll_failures:
+                streak = f" ({tally.failures} polls in a row failed)" if transient else ""
+                raise WaitFailed(f"{self.target.describe()}: {answer}{streak}", tally.last_status) from answer
+            return Verdict(False, tally.last_status)
+        tally.failures = 0
+        verdict = judge(self.goal, answer)
+        tally.last_status = verdict.final_status
+        return verdict
+
+
+def job_event(
+    target: JobRef,
+    goal: Goal,
+    status: str,
+    message: str,
+    final_status: str | None,
+    polls: int,
+) -> dict[str, Any]:
+    """The one event shape of a single-job wait: ``status`` is ``success``, ``error`` or ``timeout``."""
+    return {
+        "status": status,
+        "message": message,
+        "job_family": target.family.value,
+        "job_id": target.job_id,
+        "version_id": target.version_id,
+        "goal": goal.value,
+        "final_status": final_status,
+        "polls": polls,
+    }
+
+
+def verdict_event(target: JobRef, goal: Goal, verdict: Verdict, polls: int) -> dict[str, Any]:
+    """The event for a reached verdict (a goal reached, or a deletion the service reports failed)."""
+    if verdict.error:
+        return job_event(
+            target, goal, "error", f"{target.describe()}: {verdict.error}", verdict.final_status, polls
+        )
+    state = "is gone" if verdict.absent else f"has stopped ({verdict.final_status})"
+    return job_event(target, goal, "success", f"{target.describe()} {state}", verdict.final_status, polls)
+
+
+class UnexpectedEvent(ValueError):
+    """An event the task that deferred must not believe (it says why)."""
+
+
+class WaitTimedOut(UnexpectedEvent):
+    """The task's own wait ended at its deadline."""
+
+
+def fits_goal(target: JobRef, goal: Goal, final_status: object) -> bool:
+    """Whether ``final_status`` (a status name as events carry it) means ``goal`` is reached."""
+    if final_status == ABSENT:
+        return True  # gone: deleted, and stopped too
+    if goal is Goal.DELETED or not isinstance(final_status, str):
+        return False
+    return category_of_name(target.family, final_status).terminal
+
+
+def check_job_event(event: object, target: JobRef, goal: Goal) -> Mapping[str, Any]:
+    """``event`` if it reports ``goal`` reached for ``target``; else :class:`UnexpectedEvent`.
+
+    An ``error`` or ``timeout`` event raises with its own message; an event about another job,
+    version, family or goal, of an unknown shape, or whose final status does not fit the goal,
+    raises saying so.
+    """
+    where = target.describe()
+    if not isinstance(event, Mapping) or event.get("status") not in EVENT_STATUSES:
+        raise UnexpectedEvent(f"{where}: the trigger returned an unexpected event: {event!r}")
+    about = (event.get("job_family"), event.get("job_id"), event.get("version_id"), event.get("goal"))
+    expected = (target.family.value, target.job_id, target.version_id, goal.value)
+    if about != expected:
+        raise UnexpectedEvent(
+            f"{where}: the event is about {about[0]} job {about[1]} (version {about[2]}, goal {about[3]}), "
+            f"not this task's {expected[0]} job {expected[1]} (version {expected[2]}, goal {expected[3]})"
+        )
+    if event["status"] != "success":
+        failure = WaitTimedOut if event["status"] == "timeout" else UnexpectedEvent
+        raise failure(str(event.get("message") or f"{where}: {event['status']}"))
+    if not fits_goal(target, goal, event.get("final_status")):
+        raise UnexpectedEvent(
+            f"{where}: the event reports success, but its final status {event.get('final_status')!r} "
+            f"does not mean {goal.value}"
+        )
+    return event
