@@ -120,6 +120,22 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_modelarts.links.modelarts.ModelArtsConsoleLink"],
+        "config": {
+            "modelarts": {
+                "description": "Settings of the Huawei Cloud ModelArts provider.",
+                "options": {
+                    "deferral_grace_seconds": {
+                        "description": "How long a deferrable task keeps checking on the worker before "
+                        "it defers, and the least time between a deferral and its trigger's first poll. "
+                        "A trigger that fires right after a deferral can lose a race in the scheduler.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "5",
+                        "default": "5.0",
+                    }
+                },
+            }
+        },
         "connection-types": [
             {
                 "hook-class-name": "airflow_provider_modelarts.hooks.modelarts.ModelArtsHook",

@@ -94,3 +94,21 @@ def test_ui_field_behaviour_agrees_with_the_provider_info() -> None:
     assert declared["placeholders"]["host"] == behaviour["placeholders"]["host"]
     extra = json.loads(behaviour["placeholders"]["extra"])
     assert set(extra) <= set(EXTRA_KEYS) and extra["region"] == "cn-north-4"
+
+
+def test_the_provider_declares_its_config() -> None:
+    from airflow_provider_modelarts.triggers.modelarts import DEFAULT_DEFERRAL_GRACE
+
+    [option] = get_provider_info()["config"]["modelarts"]["options"].values()
+    assert float(option["default"]) == DEFAULT_DEFERRAL_GRACE
+    command = [str(Path(sys.executable).parent / "airflow"), "config", "get-value", "modelarts"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__MODELARTS__")}
+    done = subprocess.run(
+        [*command, "deferral_grace_seconds"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout.strip().splitlines()[-1] == option["default"], done.stderr
