@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_modelarts.get_provider_info import get_provider_info
 from scripts.system_test import checks, scenario
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.environment import airflow_env, free_port
@@ -30,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rounds", type=int, default=6, help="runs of each example DAG (default 6)")
     p.add_argument("--poll-interval", type=float, default=2.0, help="the DAGs' poll interval, s (default 2)")
-    p.add_argument("--settle", type=float, default=8.0, help="how long a stop or delete takes, s (default 8)")
+    p.add_argument("--settle", type=float, default=10.0, help="stops and deletes take this long, s")
     p.add_argument("--timeout", type=float, default=1500.0, help="time limit of the whole test, s")
     p.add_argument("--keep", action="store_true", help="keep AIRFLOW_HOME (it is kept anyway on failure)")
     return p
@@ -238,7 +239,11 @@ def _scan(home: Path, secrets: dict[str, str], access_key: str, results: Results
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    grace = float(get_provider_info()["config"]["modelarts"]["options"]["deferral_grace_seconds"]["default"])
+    if args.settle < grace + 3:  # a stop or delete done within the grace needs no deferral
+        parser.error(f"--settle must exceed the deferral grace ({grace:g} s) by 3 s or more")
     home = Path(tempfile.mkdtemp(prefix="modelarts-system-test-"))
     results = Results()
     print(f"system test: {args.rounds} round(s) of both example DAGs; AIRFLOW_HOME {home}", flush=True)
