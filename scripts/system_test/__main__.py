@@ -29,10 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="./run system-test", description="The example DAGs in a real deployment."
     )
-    p.add_argument("--rounds", type=int, default=6, help="runs of each example DAG (default 6)")
+    p.add_argument("--rounds", type=int, default=8, help="runs of each example DAG (default 8)")
     p.add_argument("--poll-interval", type=float, default=2.0, help="the DAGs' poll interval, s (default 2)")
     p.add_argument("--settle", type=float, default=10.0, help="stops and deletes take this long, s")
-    p.add_argument("--timeout", type=float, default=1500.0, help="time limit of the whole test, s")
+    p.add_argument("--fast-settle", type=float, default=1.5, help="the same in fast rounds, s")
+    p.add_argument("--timeout", type=float, default=1800.0, help="time limit of the whole test, s")
     p.add_argument("--keep", action="store_true", help="keep AIRFLOW_HOME (it is kept anyway on failure)")
     return p
 
@@ -99,8 +100,8 @@ def _collect(
         expected = one.must_defer(dag_id) if one is not None else set()
         deferred = sum(task.deferred(home) for task in tasks)
         late = checks.never_deferred(tasks, expected, home)
-        index = 0 if one is None else one.index
-        results.run(dag_id, index, state, seconds, tasks, deferred, late, checks.failed(tasks))
+        index, label = (0, "scheduled") if one is None else (one.index, one.label)
+        results.run(dag_id, index, label, state, seconds, tasks, deferred, late, checks.failed(tasks))
         if one is not None:
             for wrong in one.wrong_states(dag_id, {task.task_id: task.state for task in tasks}):
                 results.problem(f"round {index}: {wrong}")
@@ -139,7 +140,7 @@ def _rounds(
         if time.monotonic() > deadline - 180:
             results.problem(f"time limit: stopped after {index - 1} of {args.rounds} rounds")
             break
-        one = scenario.seed_round(emulator, index)
+        one = scenario.seed_round(emulator, index, args.settle, args.fast_settle)
         api.put_connection(CONN_ID, _connection(emulator, one.auth))
         triggered = time.monotonic()
         runs = {
@@ -244,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     grace = float(get_provider_info()["config"]["modelarts"]["options"]["deferral_grace_seconds"]["default"])
     if args.settle < grace + 3:  # a stop or delete done within the grace needs no deferral
         parser.error(f"--settle must exceed the deferral grace ({grace:g} s) by 3 s or more")
+    if args.fast_settle > grace - 2:
+        parser.error(f"--fast-settle must stay 2 s or more below the deferral grace ({grace:g} s)")
     home = Path(tempfile.mkdtemp(prefix="modelarts-system-test-"))
     results = Results()
     print(f"system test: {args.rounds} round(s) of both example DAGs; AIRFLOW_HOME {home}", flush=True)

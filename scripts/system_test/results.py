@@ -11,6 +11,7 @@ from scripts.system_test.checks import TaskOutcome
 class RunResult:
     dag_id: str
     round: int  # 0: a run the scheduler made by itself
+    kind: str
     state: str
     seconds: float | None
     tasks: int
@@ -33,6 +34,7 @@ class Results:
         self,
         dag_id: str,
         round_index: int,
+        kind: str,
         state: str,
         seconds: float | None,
         tasks: list[TaskOutcome],
@@ -40,7 +42,7 @@ class Results:
         never_deferred: list[TaskOutcome],
         failed: list[TaskOutcome],
     ) -> None:
-        self.runs.append(RunResult(dag_id, round_index, state, seconds, len(tasks), deferred))
+        self.runs.append(RunResult(dag_id, round_index, kind, state, seconds, len(tasks), deferred))
         self.failed_tasks += failed
         self.never_deferred += never_deferred
         if state != "success":
@@ -59,11 +61,11 @@ class Results:
         print("\nSystem test summary")
         for name, value in self.figures:
             print(f"  {name:<48} {value}")
-        print("Runs (round 0: a run the scheduler made by itself)")
+        print("Runs (round 0: the run the scheduler makes when the nightly DAG is unpaused)")
         for r in self.runs:
             took = "-" if r.seconds is None else f"{r.seconds:5.1f} s"
             counts = f"{r.tasks:3d} tasks, {r.deferred:3d} deferred"
-            print(f"  {r.dag_id:<32} round {r.round:<3} {r.state:<8} {took:>8}  {counts}")
+            print(f"  {r.dag_id:<32} {r.round:>2} {r.kind:<19} {r.state:<8} {took:>8}  {counts}")
         print(f"Failed tasks: {len(self.failed_tasks)}")
         for task in self.failed_tasks:
             print(f"  {task.dag_id} {task.run_id} {task.name}: {task.state}")

@@ -1,13 +1,19 @@
 """What one round of the system test puts in the emulator, and which tasks must then defer.
 
 A round is one run of each example DAG on fresh jobs. The teardown run gets a v2 training job,
-a v1 job with a running version, a visualization job and a RES job. In odd rounds the training
-job finishes by itself, but only once the wait for it has deferred (the emulator's default run
-time is "until stopped" and is cut to zero for a moment), so scheduling delays cannot make the
-wait find it finished; in even rounds it overruns the wait's timeout, the sensor is skipped
-(``soft_fail``) and the terminate task stops it. The housekeeping run finds old finished v2 and
-v1 jobs among recent, protected and running ones. Stops and deletes take ``settle`` seconds in
-the emulator, so every wait on them has to go to the triggerer.
+a v1 job with a running version, a visualization job and a RES job; the housekeeping run finds
+old finished v2 and v1 jobs among recent, protected and running ones. Rounds cycle through four
+kinds; the first two cover both auth modes, both speeds and both endings:
+
+- *slow* rounds: stops and deletes take ``settle`` seconds, longer than the tasks' deferral grace,
+  so every wait on them must go to the triggerer; *fast* rounds: they take ``fast_settle``
+  seconds, the quick stops and deletes whose triggers, fired right after a deferral, used to lose
+  a race in Airflow's scheduler (the tasks may now finish them on the worker instead);
+- the training job either finishes by itself, but only once the wait for it has deferred (the
+  emulator's default run time is "until stopped" and is cut to zero for a moment), or overruns the
+  wait's timeout, the sensor is skipped (``soft_fail``) and the terminate task stops it;
+- odd rounds are slow and sign with temporary AK/SK credentials, even rounds are fast and use IAM
+  token auth; rounds 2 and 3 of every four overrun.
 """
 
 from __future__ import annotations
@@ -45,14 +51,24 @@ MUST_DEFER = {
 @dataclass
 class Round:
     index: int
+    fast: bool  # stops and deletes take less than the deferral grace
     overrun: bool  # the training job runs until stopped
     auth: str  # "temporary" (AK/SK with a security token) or "token" (IAM user and password)
     teardown_conf: dict[str, Any] = field(default_factory=dict)
     gone: dict[str, list[str]] = field(default_factory=dict)  # family -> ids that must be gone
     kept: dict[str, list[str]] = field(default_factory=dict)  # family -> ids that must remain
 
+    @property
+    def label(self) -> str:
+        speed = "fast" if self.fast else "slow"
+        ending = "overrun" if self.overrun else "finish"
+        return f"{speed}/{ending}/{'IAM' if self.auth == 'token' else 'AK/SK'}"
+
     def must_defer(self, dag_id: str) -> set[str]:
-        """Task ids of this round's run of ``dag_id`` that must have deferred."""
+        """Task ids of this round's run of ``dag_id`` that must have deferred (the wait for training
+        always does: its job only ends after that, or never)."""
+        if self.fast:
+            return {WAIT} if dag_id == TEARDOWN else set()
         extra = {TERMINATE} if dag_id == TEARDOWN and self.overrun else set()
         return MUST_DEFER[dag_id] | extra
 
@@ -64,21 +80,21 @@ class Round:
         return [] if states.get(WAIT) == expected else [f"{WAIT} ended {states.get(WAIT)}, not {expected}"]
 
 
-def _run_seconds(server: EmulatorServer, seconds: float | None) -> None:
-    """Set the emulator's default run time (jobs without their own) through its control API."""
-    httpx.post(f"{server.url}/_emulator/config", json={"run_seconds": seconds}, timeout=10).raise_for_status()
+def _configure(server: EmulatorServer, **settings: float | None) -> None:
+    """Change emulator durations through its control API (they apply to existing jobs too)."""
+    httpx.post(f"{server.url}/_emulator/config", json=settings, timeout=10).raise_for_status()
 
 
 def finish_training(server: EmulatorServer) -> None:
     """Let this round's training job complete now (it has no run time of its own)."""
-    _run_seconds(server, 0)
+    _configure(server, run_seconds=0)
 
 
-def seed_round(server: EmulatorServer, index: int) -> Round:
-    """Fresh jobs for round ``index`` (from 1); odd rounds finish and sign, even ones overrun and use IAM."""
-    overrun = index % 2 == 0
-    auth = "token" if overrun else "temporary"
-    _run_seconds(server, None)
+def seed_round(server: EmulatorServer, index: int, settle: float, fast_settle: float) -> Round:
+    """Fresh jobs for round ``index`` (from 1), of the kind that index has in the cycle of four."""
+    fast, overrun, auth = index % 2 == 0, index % 4 in (2, 3), "token" if index % 2 == 0 else "temporary"
+    took = fast_settle if fast else settle
+    _configure(server, run_seconds=None, stop_seconds=took, delete_visible_seconds=took)
     hint: dict[str, Any] = {"emulator": {"run_seconds": None}} if overrun else {}
     [training] = server.seed("training", 1, name=f"round{index}-train", **hint)
     [v1_job] = server.seed("training_v1", name=f"round{index}-legacy", status="RUNNING")
@@ -94,6 +110,7 @@ def seed_round(server: EmulatorServer, index: int) -> Round:
     kept_v1 = server.seed("training_v1", name=f"legacy-fresh-r{index}", status=10, age_seconds=DAY)
     return Round(
         index=index,
+        fast=fast,
         overrun=overrun,
         auth=auth,
         teardown_conf={
