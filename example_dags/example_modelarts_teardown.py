@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_modelarts.operators.modelarts import (
+    ModelArtsDeleteResJobOperator,
     ModelArtsDeleteTrainingJobOperator,
     ModelArtsDeleteTrainingJobV1Operator,
     ModelArtsDeleteVisualizationJobOperator,
     ModelArtsStopTrainingJobVersionOperator,
     ModelArtsStopVisualizationJobOperator,
     ModelArtsTerminateTrainingJobOperator,
-    RESDeleteJobOperator,
 )
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
 
@@ -68,14 +68,14 @@ with DAG(
     )
     terminate = ModelArtsTerminateTrainingJobOperator(
         task_id="terminate_training_job",
-        training_job_id="{{ params.training_job_id }}",
+        job_id="{{ params.training_job_id }}",
         poll_interval=POLL_INTERVAL,
         deferrable=True,
         trigger_rule="none_failed",
     )
     delete = ModelArtsDeleteTrainingJobOperator(
         task_id="delete_training_job",
-        training_job_id="{{ params.training_job_id }}",
+        job_id="{{ params.training_job_id }}",
         wait_for_completion=False,
     )
     confirm_gone = ModelArtsJobDeletedSensor(
@@ -125,7 +125,7 @@ with DAG(
     # [END howto_modelarts_visualization_teardown]
 
     # [START howto_res_del_job]
-    delete_res = RESDeleteJobOperator(
+    delete_res = ModelArtsDeleteResJobOperator(
         task_id="delete_res_job",
         job_id="{{ params.res_job_id }}",
         job_type="{{ params.res_job_type }}",

@@ -396,5 +396,10 @@ def _retire(session: ModelArtsSession | None) -> None:
                 loop.call_soon_threadsafe(_close_on_its_loop, client)
 
 
+_CLOSING: set[asyncio.Future[None]] = set()  # closes under way, kept until they finish
+
+
 def _close_on_its_loop(client: httpx.AsyncClient) -> None:
-    asyncio.ensure_future(client.aclose())
+    closing = asyncio.ensure_future(client.aclose())
+    _CLOSING.add(closing)
+    closing.add_done_callback(_CLOSING.discard)

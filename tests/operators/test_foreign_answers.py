@@ -129,15 +129,15 @@ def answering(request: pytest.FixtureRequest, foreign: str, use_connection: Any)
 
 
 TASKS: dict[str, Callable[[], Any]] = {
-    "delete-v2": lambda: op.ModelArtsDeleteTrainingJobOperator(task_id="t", training_job_id=V2),
-    "terminate-v2": lambda: op.ModelArtsTerminateTrainingJobOperator(task_id="t", training_job_id=V2),
+    "delete-v2": lambda: op.ModelArtsDeleteTrainingJobOperator(task_id="t", job_id=V2),
+    "terminate-v2": lambda: op.ModelArtsTerminateTrainingJobOperator(task_id="t", job_id=V2),
     "delete-v1": lambda: op.ModelArtsDeleteTrainingJobV1Operator(task_id="t", job_id=10),
     "stop-v1-version": lambda: op.ModelArtsStopTrainingJobVersionOperator(
         task_id="t", job_id=10, version_id=12
     ),
     "delete-vis": lambda: op.ModelArtsDeleteVisualizationJobOperator(task_id="t", job_id=300001),
     "stop-vis": lambda: op.ModelArtsStopVisualizationJobOperator(task_id="t", job_id=300001),
-    "delete-res": lambda: op.RESDeleteJobOperator(
+    "delete-res": lambda: op.ModelArtsDeleteResJobOperator(
         task_id="t", job_id="aa22ac78f14142eaa7de", job_type="ranking"
     ),
     "deleted-sensor-v2": lambda: ModelArtsJobDeletedSensor(task_id="t", job_family="training", job_id=V2),

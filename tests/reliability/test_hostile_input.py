@@ -179,11 +179,11 @@ def test_res_delete_body_fields_are_sent_as_given_or_refused(
 
 
 OPERATORS: dict[str, tuple[Callable[[Any], Any], str, bool, list[str]]] = {
-    "v2-delete": (lambda v: op.ModelArtsDeleteTrainingJobOperator(task_id="t", training_job_id=v), "job_id", False, ["v2", P, "training-jobs", "*"]),
+    "v2-delete": (lambda v: op.ModelArtsDeleteTrainingJobOperator(task_id="t", job_id=v), "job_id", False, ["v2", P, "training-jobs", "*"]),
     "v1-delete": (lambda v: op.ModelArtsDeleteTrainingJobV1Operator(task_id="t", job_id=v), "job_id", True, ["v1", P, "training-jobs", "*"]),  # its detail: ["v1", P, "training-jobs", "*", "versions"]
     "v1-version-delete": (lambda v: op.ModelArtsDeleteTrainingJobVersionOperator(task_id="t", job_id=3, version_id=v), "version_id", True, ["v1", P, "training-jobs", "3", "versions", "*"]),
     "vis-delete": (lambda v: op.ModelArtsDeleteVisualizationJobOperator(task_id="t", job_id=v), "job_id", True, ["v1", P, "visualization-jobs", "*"]),
-    "res-delete": (lambda v: op.RESDeleteJobOperator(task_id="t", job_id=v, job_type="ranking"), "job_id", False, ["v1", P, "*"]),
+    "res-delete": (lambda v: op.ModelArtsDeleteResJobOperator(task_id="t", job_id=v, job_type="ranking"), "job_id", False, ["v1", P, "*"]),
     "sensor-res": (lambda v: ModelArtsJobDeletedSensor(task_id="t", job_family="res", job_id=v), "job_id", False, ["v1", P, "jobs", "*"]),
 }  # fmt: skip
 
