@@ -143,11 +143,9 @@ class ModelArtsBaseOperator(BulkTeardown):
             raise ValueError("version_id: job_ids name whole jobs; act on versions one task each")
         if self.job_id is not None and not ids.is_template(self.job_family):
             ids.check_literal_target(self.job_family, self.job_id, self.version_id)
-        if (
-            self.job_ids is not None
-            and not ids.is_template(self.job_ids)
-            and not ids.is_template(self.job_family)
-        ):
+        literal = isinstance(self.job_ids, str) and not ids.is_template(self.job_ids)
+        literal |= isinstance(self.job_ids, list | tuple) and not any(map(ids.is_template, self.job_ids))
+        if literal and not ids.is_template(self.job_family):
             job_ids_of(self.job_ids, ids.job_family(self.job_family))
 
     # ---- the target ------------------------------------------------------------------------------
