@@ -4,7 +4,8 @@ Seed file (``--seed FILE``): JSON, either a list of seed entries or ``{"jobs": [
 an entry is ``{"family": "training" | "training_v1" | "visualization" | "res", "count": 1,
 "name": "...", "description": "...", "status": <initial status>, "age_seconds": 0,
 "emulator": {"outcome": "completed" | "failed" | "abnormal", "run_seconds": <float or null>,
-"delete_fails": false}, "type": "<RES job type>", "job_id": "<RES id>", "versions": 1}``.
+"delete_fails": false}, "workspace_id": "0", "owner": "<IAM user name>", "type": "<RES job type>",
+"job_id": "<RES id>", "versions": 1}``.
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-skew-seconds", type=float, default=0.0)
     p.add_argument("--v1-failure-status", type=int, default=defaults.V1_FAILURE_STATUS, choices=(200, 400))
     p.add_argument("--lockout", action="store_true", help="lock an AK after repeated signature failures")
+    p.add_argument(
+        "--v2-search-default-workspace",
+        default=defaults.DEFAULT_WORKSPACE,
+        metavar="ID",
+        help="workspace of a v2 search without workspace_id: an id (default 0) or 'all'",
+    )
+    p.add_argument(
+        "--v1-lists-by-user", action="store_true", help="v1 and RES lists show only the caller's jobs"
+    )
+    p.add_argument(
+        "--workspace", action="append", default=[], metavar="ID", help="declare a workspace (repeatable)"
+    )
     p.add_argument("--auth-type", default="aksk", choices=("aksk", "token", "temporary"),
                    help="auth type of the printed Airflow connection")  # fmt: skip
     p.add_argument("--log-level", default="warning")
@@ -86,6 +99,11 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         clock_skew_seconds=args.clock_skew_seconds,
         v1_failure_status=args.v1_failure_status,
         lockout_enabled=args.lockout,
+        v2_search_default_workspace=(
+            None if args.v2_search_default_workspace == "all" else args.v2_search_default_workspace
+        ),
+        v1_lists_by_user=args.v1_lists_by_user,
+        workspaces=tuple(args.workspace),
     )
 
 

@@ -1,7 +1,8 @@
 """IAM: password tokens (``POST /v3/auth/tokens``) and the project lookup (``GET /v3/projects``).
 
-A token request must use the ``password`` method with the emulator's user, password and domain
-(by name; the domain id is accepted too). Scope: ``project.id`` equal to the emulator's project or
+A token request must use the ``password`` method with one of the emulator's two IAM users (see
+:mod:`.users`), its password and the domain (by name; the domain id is accepted too); the token
+acts as that user. Scope: ``project.id`` equal to the emulator's project or
 ``project.name`` equal to its region gives a project token; a ``domain`` scope or no scope gives a
 token without project (ModelArts refuses it with 401 ``ModelArts.0212``); another project is 401.
 ``?nocatalog`` drops the (always empty) catalog. Errors use the Keystone shape.
@@ -52,9 +53,8 @@ def issue_token(ctx: Context, request: Request) -> Response:
     domain_ok = isinstance(domain, dict) and (
         domain.get("name") == config.iam_domain or domain.get("id") == config.domain_id
     )
-    if not (
-        user.get("name") == config.iam_user and user.get("password") == config.iam_password and domain_ok
-    ):
+    who = ctx.users.password_user(user.get("name"), user.get("password"))
+    if who is None or not domain_ok:
         return keystone_error(401, "The username or password is wrong.")
     scope = _get(body, "auth", "scope")
     project = _get(scope, "project")
@@ -68,15 +68,15 @@ def issue_token(ctx: Context, request: Request) -> Response:
             return keystone_error(401, "The project in the scope does not exist or is not accessible.")
     elif scope is not None and not isinstance(_get(scope, "domain"), dict):
         return keystone_error(400, "auth.scope must name a project or a domain")
-    value, issued_at, expires_at = ctx.issue_token(project_id)
+    value, issued_at, expires_at = ctx.issue_token(project_id, who)
     domain_view = {"id": config.domain_id, "name": config.iam_domain}
     token: dict[str, Any] = {
         "expires_at": iso(expires_at),
         "issued_at": iso(issued_at),
         "methods": ["password"],
         "user": {
-            "id": config.user_id,
-            "name": config.iam_user,
+            "id": who.id,
+            "name": who.name,
             "domain": domain_view,
             "password_expires_at": "",
         },

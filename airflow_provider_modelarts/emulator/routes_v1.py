@@ -7,6 +7,10 @@ behaviour chosen here: a job or version that does not exist (never created, or d
 delete it answers unchanged; deleting the last visible version removes the job; the ``status``
 list filter takes one code or several separated by commas (or repeated); ``job_total_count``
 counts the jobs matching the filters; the quota is 200 jobs. Parameter errors are ``ModelArts.0104``.
+
+List scope (see :mod:`.scope`): the documented ``workspace_id`` query defaults to ``"0"``, so a list
+shows one workspace; an unknown one answers ``ModelArts.0102``. Whether the v1 lists show only the
+caller's jobs is undocumented: they do when the config's ``v1_lists_by_user`` is set (default off).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from typing import Any
 
 from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
 from airflow_provider_modelarts.api.statuses import V1Status
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.scope import (
+    WORKSPACE_MISSING,
+    WORKSPACE_MISSING_MESSAGE,
+    Scope,
+    list_scope,
+)
 from airflow_provider_modelarts.emulator.store import Hints, V1Job, V1Version, Visibility
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -24,6 +35,7 @@ from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
     RouteSpec,
+    caller,
     json_response,
     ms,
     v1_error,
@@ -59,12 +71,14 @@ class ListParams:
     order: str
     search: str
     statuses: frozenset[int]
+    scope: Scope
 
 
 def list_params(
     ctx: Context, request: Request, sort_keys: tuple[str, ...], default_sort: str
 ) -> ListParams | Response:
-    """Read ``per_page``, ``page``, ``sortBy``, ``order``, ``search_content`` and ``status``."""
+    """Read ``per_page``, ``page``, ``sortBy``, ``order``, ``search_content``, ``status`` and
+    ``workspace_id``, and the list's scope (callers hold the store lock)."""
     values = {"per_page": "10", "page": "1"}
     for key in values:
         raw = request.first(key)
@@ -91,14 +105,18 @@ def list_params(
             if not part.strip().isdigit():
                 return fail(ctx, PARAM_ERROR, f"status: {value!r} is not a status code")
             statuses.add(int(part))
+    workspace_id = request.first("workspace_id") or DEFAULT_WORKSPACE
+    scope = list_scope(ctx, request, workspace_id, ctx.config.v1_lists_by_user)
+    if scope is None:
+        return fail(ctx, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
     return ListParams(
-        int(values["per_page"]), int(values["page"]), sort_by, order, search, frozenset(statuses)
+        int(values["per_page"]), int(values["page"]), sort_by, order, search, frozenset(statuses), scope
     )
 
 
-def list_page(params: ListParams, views: list[dict[str, Any]]) -> Response:
-    """The v1 list answer (training and visualization jobs): filter, sort, then cut one page."""
-    total = len(views)
+def list_page(params: ListParams, views: list[dict[str, Any]], total: int) -> Response:
+    """The v1 list answer (training and visualization jobs): filter, sort, then cut one page;
+    ``total``, the jobs of the project, sets ``job_count_limit``."""
     views = [
         view
         for view in views
@@ -186,10 +204,19 @@ def create(ctx: Context, request: Request) -> Response:
         hints = Hints.parse(body.get("emulator"))
     except ValueError as exc:
         return fail(ctx, PARAM_ERROR, str(exc))
+    workspace_id = body.get("workspace_id", DEFAULT_WORKSPACE)
+    if not isinstance(workspace_id, str) or not workspace_id:
+        return fail(ctx, PARAM_ERROR, "workspace_id: a workspace id")
     config = body.get("config") if isinstance(body.get("config"), dict) else {}
     with ctx.store.locked() as now:
         job = ctx.store.create_v1(
-            name, description=str(body.get("job_desc") or ""), hints=hints, created_at=now, config=config
+            name,
+            description=str(body.get("job_desc") or ""),
+            hints=hints,
+            created_at=now,
+            config=config,
+            workspace_id=workspace_id,
+            owner=caller(ctx, request),
         )
         version = job.versions[-1]
         return _created(ctx, job, version, now)
@@ -236,11 +263,12 @@ def create_version(ctx: Context, request: Request) -> Response:
 
 
 def list_jobs(ctx: Context, request: Request) -> Response:
-    params = list_params(ctx, request, SORT_KEYS, "job_name")
-    if isinstance(params, Response):
-        return params
     with ctx.store.locked() as now:
-        return list_page(params, [job_view(ctx, job, now) for job in ctx.store.v1_all(now)])
+        params = list_params(ctx, request, SORT_KEYS, "job_name")
+        if isinstance(params, Response):
+            return params
+        jobs = [job for job in ctx.store.v1_all(now) if params.scope.shows(job.workspace_id, job.owner)]
+        return list_page(params, [job_view(ctx, job, now) for job in jobs], len(ctx.store.v1))
 
 
 def list_versions(ctx: Context, request: Request) -> Response:

@@ -1,5 +1,10 @@
 """v2 training jobs: create, detail, search, delete, terminate and batch delete.
 
+Scope of the search (see :mod:`.scope`): the documented ``total``/``count`` are "jobs of the current
+user", so a search shows only the caller's jobs; a body ``workspace_id`` restricts it to that
+workspace (``ModelArts.0102`` if it does not exist). Without ``workspace_id`` (undocumented) it covers
+the config's ``v2_search_default_workspace``: ``"0"`` by default, every workspace when ``None``.
+
 Search filters accept the documented keys (``name``, ``create_time``, ``phase``,
 ``algorithm_name``, ``kind``, ``user_id``, ``runtime_type``) and operators (``between``, ``like``,
 ``in``, ``not``); a filter on ``id`` is undocumented and refused like any unknown key (2807).
@@ -18,6 +23,8 @@ from typing import Any
 from airflow_provider_modelarts.api.errors import V2_NOT_FOUND
 from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
 from airflow_provider_modelarts.api.statuses import V2Phase
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import Hints, JobStore, V2Job
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -25,6 +32,7 @@ from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
     RouteSpec,
+    caller,
     empty,
     json_response,
     ms,
@@ -65,9 +73,9 @@ def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
         "metadata": {
             "id": job.id,
             "name": job.name,
-            "workspace_id": "0",
+            "workspace_id": job.workspace_id,
             "create_time": ms(job.life.created_at),
-            "user_name": ctx.config.iam_user,
+            "user_name": job.owner.name,
             "description": job.description,
             "annotations": {},
         },
@@ -95,6 +103,9 @@ def create(ctx: Context, request: Request) -> Response:
     if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
         return v2_error(400, INVALID_PARAM, "metadata.name: 1-64 letters, digits, '-' or '_' are required")
     description = metadata.get("description", "") if isinstance(metadata, dict) else ""
+    workspace_id = metadata.get("workspace_id", DEFAULT_WORKSPACE) if isinstance(metadata, dict) else None
+    if not isinstance(workspace_id, str) or not workspace_id:
+        return v2_error(400, INVALID_PARAM, "metadata.workspace_id: a workspace id")
     kind = body.get("kind", "job")
     try:
         hints = Hints.parse(body.get("emulator"))
@@ -111,6 +122,8 @@ def create(ctx: Context, request: Request) -> Response:
             algorithm=algorithm,
             spec=spec,
             kind=str(kind),
+            workspace_id=workspace_id,
+            owner=caller(ctx, request),
         )
         return json_response(201, job_view(ctx, job, now))
 
@@ -200,13 +213,11 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
         return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or not values:
         return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
-    user = ctx.config.user_id
-
     getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
         "name": lambda job, _phase: job.name,
         "phase": lambda _job, phase: phase.value,
         "kind": lambda job, _phase: job.kind,
-        "user_id": lambda _job, _phase: user,
+        "user_id": lambda job, _phase: job.owner.id,
         "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
         "runtime_type": lambda _job, _phase: "",
     }
@@ -263,9 +274,15 @@ def search(ctx: Context, request: Request) -> Response:
             return made
         predicates.append(made)
     needs_phase = any(isinstance(item, dict) and item.get("key") == "phase" for item in raw_filters)
+    workspace_id = body.get("workspace_id", ctx.config.v2_search_default_workspace)
+    if workspace_id is not None and not isinstance(workspace_id, str):
+        return v2_error(400, INVALID_PARAM, "workspace_id: a workspace id")
     with ctx.store.locked() as now:
+        scope = list_scope(ctx, request, workspace_id, by_user=True)
+        if scope is None:
+            return v2_error(400, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
         store = ctx.store
-        jobs = store.v2_all(now)
+        jobs = [job for job in store.v2_all(now) if scope.shows(job.workspace_id, job.owner)]
         total = len(jobs)
         phases: dict[str, V2Phase] = {}
         if predicates:
@@ -289,7 +306,7 @@ def search(ctx: Context, request: Request) -> Response:
                 "sort_by": sort_by,
                 "order": order,
                 "group_by": body.get("group_by", ""),
-                "workspace_id": body.get("workspace_id", "0"),
+                "workspace_id": "" if workspace_id is None else workspace_id,
                 "ai_project": "default-ai-project",
                 "items": [job_view(ctx, job, now) for job in page],
             },

@@ -5,7 +5,8 @@ Status flow: WAITING (7) while creating/pending, RUNNING (8) until stopped (or f
 ``stop_seconds``, then KILLED (12). Stop is refused unless the job is RUNNING; delete is refused
 while KILLING, both with ``ModelArts.0105`` and the documented "This job can't be ..." message.
 The detail answer has no ``is_success`` field, neither on success nor (as in the documented
-failure sample) on failure; a missing job is HTTP 404 ``ModelArts.0015`` there too.
+failure sample) on failure; a missing job is HTTP 404 ``ModelArts.0015`` there too. The list is
+scoped like the v1 training list (:mod:`.routes_v1`): workspace ``"0"`` by default.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
 from airflow_provider_modelarts.api.statuses import V1Status
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
 from airflow_provider_modelarts.emulator.routes_v1 import (
     CANNOT,
     NOT_FOUND_MESSAGE,
@@ -33,6 +35,7 @@ from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
     RouteSpec,
+    caller,
     json_response,
     ms,
     v1_error,
@@ -73,6 +76,9 @@ def create(ctx: Context, request: Request) -> Response:
         hints = Hints.parse(body.get("emulator"))
     except ValueError as exc:
         return fail(ctx, PARAM_ERROR, str(exc))
+    workspace_id = body.get("workspace_id", DEFAULT_WORKSPACE)
+    if not isinstance(workspace_id, str) or not workspace_id:
+        return fail(ctx, PARAM_ERROR, "workspace_id: a workspace id")
     with ctx.store.locked() as now:
         job = ctx.store.create_vis(
             name,
@@ -80,6 +86,8 @@ def create(ctx: Context, request: Request) -> Response:
             train_url=str(body.get("train_url") or ""),
             hints=hints,
             created_at=now,
+            workspace_id=workspace_id,
+            owner=caller(ctx, request),
         )
         view = job_view(ctx, job, now)
         keys = ("job_id", "job_name", "status", "create_time", "service_url")
@@ -92,11 +100,12 @@ def _job(ctx: Context, request: Request, now: float) -> VisJob | None:
 
 
 def list_jobs(ctx: Context, request: Request) -> Response:
-    params = list_params(ctx, request, SORT_KEYS, "job_id")
-    if isinstance(params, Response):
-        return params
     with ctx.store.locked() as now:
-        return list_page(params, [job_view(ctx, job, now) for job in ctx.store.vis_all(now)])
+        params = list_params(ctx, request, SORT_KEYS, "job_id")
+        if isinstance(params, Response):
+            return params
+        jobs = [job for job in ctx.store.vis_all(now) if params.scope.shows(job.workspace_id, job.owner)]
+        return list_page(params, [job_view(ctx, job, now) for job in jobs], len(ctx.store.vis))
 
 
 def detail(ctx: Context, request: Request) -> Response:

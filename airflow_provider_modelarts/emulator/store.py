@@ -11,6 +11,10 @@ A stop moves it to Terminating / KILLING(9) for ``stop_seconds``, then Terminate
 delete leaves it visible and unchanged for ``delete_visible_seconds``; afterwards it is gone, or,
 when created with the ``delete_fails`` hint, stays visible (v1 families: in DELETE_FAILED (6)).
 
+Every job belongs to a workspace (``workspace_id``, default ``"0"``) and has an owner (a
+:class:`~.users.User`); ids are project-wide. A workspace exists when it is ``"0"``, holds (or held)
+a job, or is declared in the config's ``workspaces``.
+
 All access goes through :attr:`JobStore.lock` (an ``RLock``); the routes hold it while they read
 and change jobs, and the public methods take it themselves.
 """
@@ -30,9 +34,15 @@ from airflow_provider_modelarts.api.operations import RES_JOB_TYPES
 from airflow_provider_modelarts.api.statuses import JobFamily, ResStatus, V1Status, V2Phase
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.users import Directory, User
 
 OUTCOMES = ("completed", "failed", "abnormal")
 SEED_LIMIT = 100_000
+SEED_KEYS = frozenset(
+    {"family", "count", "name", "description", "status", "age_seconds", "emulator", "workspace_id", "owner"}
+    | {"type", "job_id", "versions"}
+)
 
 
 class Stage(Enum):
@@ -98,6 +108,8 @@ class V2Job:
     name: str
     description: str
     life: Life
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
     kind: str = "job"
     algorithm: dict[str, Any] = field(default_factory=dict)
     spec: dict[str, Any] = field(default_factory=dict)
@@ -120,6 +132,8 @@ class V1Job:
     description: str
     created_at: float
     hints: Hints
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
     versions: list[V1Version] = field(default_factory=list)
     deleted_at: float | None = None
 
@@ -131,6 +145,8 @@ class VisJob:
     description: str
     train_url: str
     life: Life
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
 
 
 @dataclass(slots=True)
@@ -140,6 +156,8 @@ class ResJob:
     description: str
     type: str
     life: Life
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
 
 
 class Visibility(Enum):
@@ -151,10 +169,12 @@ class Visibility(Enum):
 class JobStore:
     """The jobs of one emulator; statuses are computed on read from ``clock`` and ``config``."""
 
-    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Clock, users: Directory | None = None) -> None:
         self.config = config
         self.clock = clock
+        self.users = users or Directory(config)
         self.lock = threading.RLock()
+        self._workspaces: set[str] = set()
         self.v2: dict[str, V2Job] = {}
         self.v1: dict[int, V1Job] = {}
         self.vis: dict[int, VisJob] = {}
@@ -172,7 +192,20 @@ class JobStore:
             self.v1.clear()
             self.vis.clear()
             self.res.clear()
+            self._workspaces.clear()
             self._reset_counters()
+
+    def workspace_exists(self, workspace_id: str) -> bool:
+        return (
+            workspace_id == DEFAULT_WORKSPACE
+            or workspace_id in self._workspaces
+            or workspace_id in self.config.workspaces
+        )
+
+    def _place(self, workspace_id: str, owner: User | None) -> tuple[str, User]:
+        """Record that ``workspace_id`` holds a job; the owner (default: the default user)."""
+        self._workspaces.add(workspace_id)
+        return workspace_id, owner or self.users.default
 
     def now(self) -> float:
         return self.clock.now()
@@ -348,10 +381,23 @@ class JobStore:
         algorithm: dict[str, Any] | None = None,
         spec: dict[str, Any] | None = None,
         kind: str = "job",
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> V2Job:
         with self.lock:
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
-            job = V2Job(str(uuid.uuid4()), name, description, life, kind, algorithm or {}, spec or {})
+            workspace_id, user = self._place(workspace_id, owner)
+            job = V2Job(
+                str(uuid.uuid4()),
+                name,
+                description,
+                life,
+                user,
+                workspace_id,
+                kind,
+                algorithm or {},
+                spec or {},
+            )
             self.v2[job.id] = job
             return job
 
@@ -364,10 +410,13 @@ class JobStore:
         created_at: float | None = None,
         fixed: V1Status | None = None,
         config: dict[str, Any] | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> V1Job:
         with self.lock:
             moment = created_at if created_at is not None else self.now()
-            job = V1Job(next(self._v1_ids), name, description, moment, hints or Hints())
+            workspace_id, user = self._place(workspace_id, owner)
+            job = V1Job(next(self._v1_ids), name, description, moment, hints or Hints(), user, workspace_id)
             self.v1[job.id] = job
             self.add_version(job, description=description, created_at=moment, fixed=fixed, config=config)
             return job
@@ -405,6 +454,8 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V1Status | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> VisJob:
         with self.lock:
             life = Life(
@@ -412,7 +463,8 @@ class JobStore:
                 hints or Hints(),
                 int(fixed) if fixed is not None else None,
             )
-            job = VisJob(next(self._vis_ids), name, description, train_url, life)
+            workspace_id, user = self._place(workspace_id, owner)
+            job = VisJob(next(self._vis_ids), name, description, train_url, life, user, workspace_id)
             self.vis[job.id] = job
             return job
 
@@ -426,6 +478,8 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: ResStatus | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> ResJob:
         if job_type not in RES_JOB_TYPES:
             raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
@@ -434,7 +488,8 @@ class JobStore:
             if new_id in self.res:
                 raise ValueError(f"job_id: {new_id!r} already exists")
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
-            job = ResJob(new_id, name, description, job_type, life)
+            workspace_id, user = self._place(workspace_id, owner)
+            job = ResJob(new_id, name, description, job_type, life, user, workspace_id)
             self.res[job.id] = job
             return job
 
@@ -447,11 +502,11 @@ class JobStore:
         ``name`` (a suffix ``-00001``... is added when count > 1), ``description``, ``status``
         (an initial status that stays until the job is stopped: a v2 phase, a v1 code or name, a RES
         status), ``age_seconds`` (how long ago it was created), ``emulator`` (the create hints),
-        ``type`` and ``job_id`` (RES), ``versions`` (v1: how many versions, default 1).
+        ``workspace_id`` (default ``"0"``), ``owner`` (an IAM user name, default the default user;
+        any other name is a user of its own), ``type`` and ``job_id`` (RES), ``versions`` (v1: how
+        many versions, default 1).
         """
-        known = {"family", "count", "name", "description", "status", "age_seconds", "emulator"}
-        known |= {"type", "job_id", "versions"}
-        unknown = set(spec) - known
+        unknown = set(spec) - SEED_KEYS
         if unknown:
             raise ValueError(f"seed: unknown keys {sorted(unknown)}")
         try:
@@ -470,6 +525,13 @@ class JobStore:
         name = spec.get("name", f"{family.value.replace('_', '-')}-job")
         if not isinstance(name, str) or not name:
             raise ValueError("name: a non-empty string")
+        workspace_id = spec.get("workspace_id", DEFAULT_WORKSPACE)
+        if not isinstance(workspace_id, str) or not workspace_id:
+            raise ValueError("workspace_id: a non-empty string")
+        owner_name = spec.get("owner")
+        if owner_name is not None and (not isinstance(owner_name, str) or not owner_name):
+            raise ValueError("owner: an IAM user name")
+        owner = self.users.by_name(owner_name) if owner_name else self.users.default
         hints = Hints.parse(spec.get("emulator"))
         status = _parse_status(family, spec.get("status"))
         versions = spec.get("versions", 1)
@@ -484,36 +546,27 @@ class JobStore:
         ids: list[str] = []
         with self.lock:
             created = self.now() - float(age)
+            common: dict[str, Any] = {
+                "description": description,
+                "hints": hints,
+                "created_at": created,
+                "fixed": status,
+                "workspace_id": workspace_id,
+                "owner": owner,
+            }
             for index in range(count):
                 job_name = name if count == 1 else f"{name}-{index + 1:05d}"
                 if family is JobFamily.TRAINING:
-                    ids.append(
-                        self.create_v2(
-                            job_name, description=description, hints=hints, created_at=created, fixed=status
-                        ).id
-                    )
+                    ids.append(self.create_v2(job_name, **common).id)
                 elif family is JobFamily.TRAINING_V1:
-                    job = self.create_v1(
-                        job_name, description=description, hints=hints, created_at=created, fixed=status
-                    )
+                    job = self.create_v1(job_name, **common)
                     for _ in range(versions - 1):
                         self.add_version(job, description=description, created_at=created, fixed=status)
                     ids.append(str(job.id))
                 elif family is JobFamily.VISUALIZATION:
-                    vis = self.create_vis(
-                        job_name, description=description, hints=hints, created_at=created, fixed=status
-                    )
-                    ids.append(str(vis.id))
+                    ids.append(str(self.create_vis(job_name, **common).id))
                 else:
-                    res = self.create_res(
-                        job_name[:20],
-                        job_type=job_type,
-                        job_id=job_id,
-                        description=description,
-                        hints=hints,
-                        created_at=created,
-                        fixed=status,
-                    )
+                    res = self.create_res(job_name[:20], job_type=job_type, job_id=job_id, **common)
                     ids.append(res.id)
         return ids
 
