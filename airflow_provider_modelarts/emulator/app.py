@@ -261,7 +261,7 @@ class EmulatorApp:
             response = family_error(request.family, decision.status, code, message)
             if decision.retry_after is not None:
                 response.headers.append(("retry-after", str(decision.retry_after)))
-        if response is None and request.route != "iam.tokens":
+        if response is None and request.route not in routes_iam.PUBLIC_ROUTES:
             response = self.auth.check(request, _unquote(request.params.get("project_id")))
         if response is None:
             response = handler(self.context, request)

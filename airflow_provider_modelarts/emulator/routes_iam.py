@@ -1,4 +1,5 @@
-"""IAM: password tokens (``POST /v3/auth/tokens``) and the project lookup (``GET /v3/projects``).
+"""IAM: the version document (``GET /v3``, no authentication, as keystoneauth asks for it first),
+password tokens (``POST /v3/auth/tokens``) and the project lookup (``GET /v3/projects``).
 
 A token request must use the ``password`` method with one of the emulator's two IAM users (see
 :mod:`.users`), its password and the domain (by name; the domain id is accepted too); the token
@@ -107,7 +108,32 @@ def projects(ctx: Context, request: Request) -> Response:
     return json_response(200, {"projects": shown, "links": {"self": "/v3/projects", "next": None}})
 
 
+VERSION_UPDATED = "2016-04-04T00:00:00Z"  # the documented sample's values
+VERSION_ID = "v3.6"
+
+
+def version(ctx: Context, request: Request) -> Response:
+    """The Keystone v3 version document; its ``self`` link is this emulator's ``/v3/``."""
+    host = request.headers.get("host", "127.0.0.1")
+    return json_response(
+        200,
+        {
+            "version": {
+                "id": VERSION_ID,
+                "status": "stable",
+                "updated": VERSION_UPDATED,
+                "media-types": [
+                    {"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}
+                ],
+                "links": [{"rel": "self", "href": f"http://{host}/v3/"}],
+            }
+        },
+    )
+
+
+PUBLIC_ROUTES = frozenset({"iam.version", "iam.tokens"})  # answered without authentication
 ROUTES: list[RouteSpec] = [
+    ("iam", r"/v3", {"GET": ("iam.version", version)}),
     ("iam", r"/v3/auth/tokens", {"POST": ("iam.tokens", issue_token)}),
     ("iam", r"/v3/projects", {"GET": ("iam.projects", projects)}),
 ]

@@ -1,4 +1,13 @@
-"""v2 training jobs: create, detail, search, delete, terminate and batch delete.
+"""v2 training jobs: create, detail, search, delete, terminate, batch delete, description update
+(``PUT``, 200 with no content) and events.
+
+The job object of every answer is :func:`.v2_jobs.job_view`. Events are the job's time line
+(created, queuing, running, each worker's start, the terminate action, the end), newest first by
+default; ``offset`` counts rows; ``limit`` is 1-100 (default 50); ``start_time``/``end_time``
+(milliseconds, both or neither), ``level`` (``Info``, ``Warning``, ``Error``), ``pattern`` and
+``source`` (``Job``, ``Task``, ``K8S``) filter them; a bad query is 400 ``ModelArts.2764``. The
+documented table types ``total``/``limit``/``offset`` as strings; the SDK and the sample send
+integers, and so does the emulator.
 
 Scope of the search (see :mod:`.scope`): the documented ``total``/``count`` are "jobs of the current
 user", so a search shows only the caller's jobs; a body ``workspace_id`` restricts it to that
@@ -18,11 +27,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_modelarts.api.errors import V2_NOT_FOUND
 from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
 from airflow_provider_modelarts.api.statuses import V2Phase
+from airflow_provider_modelarts.emulator import v2_jobs
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
 from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import Hints, JobStore, V2Job
@@ -48,16 +59,7 @@ FILTER_KEYS = frozenset({"name", "create_time", "phase", "algorithm_name", "kind
 OPERATORS = frozenset({"between", "like", "in", "not"})
 SORT_KEYS = frozenset({"create_time", "name", "duration", "phase"})
 DEFAULT_LIMIT = 10
-_SECONDARY = {
-    V2Phase.CREATING: "Creating",
-    V2Phase.PENDING: "Queuing",
-    V2Phase.RUNNING: "Running",
-    V2Phase.TERMINATING: "Terminating",
-    V2Phase.TERMINATED: "Terminated",
-    V2Phase.COMPLETED: "Completed",
-    V2Phase.FAILED: "Failed",
-    V2Phase.ABNORMAL: "CreateFailed",
-}
+TRAIN_TYPES = ("job", "ftjob")
 
 
 def not_found(job_id: str) -> Response:
@@ -65,32 +67,10 @@ def not_found(job_id: str) -> Response:
 
 
 def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
-    store = ctx.store
-    phase = store.v2_phase(job, now)
-    start, end = store.run_window(job.life, now, ctx.config.run_seconds)
-    return {
-        "kind": job.kind,
-        "metadata": {
-            "id": job.id,
-            "name": job.name,
-            "workspace_id": job.workspace_id,
-            "create_time": ms(job.life.created_at),
-            "user_name": job.owner.name,
-            "description": job.description,
-            "annotations": {},
-        },
-        "status": {
-            "phase": phase.value,
-            "secondary_phase": _SECONDARY[phase],
-            "duration": ms(end - start) if start is not None else 0,
-            "start_time": ms(start) if start is not None else 0,
-            "tasks": ["worker-0"],
-            "task_statuses": [],
-            "running_records": [],
-        },
-        "algorithm": job.algorithm,
-        "spec": job.spec,
-    }
+    moment = ctx.store.v2_moment(job, now)
+    return v2_jobs.job_view(
+        job.id, job.name, job.description, job.workspace_id, job.owner.name, job.body, moment
+    )
 
 
 def create(ctx: Context, request: Request) -> Response:
@@ -106,22 +86,18 @@ def create(ctx: Context, request: Request) -> Response:
     workspace_id = metadata.get("workspace_id", DEFAULT_WORKSPACE) if isinstance(metadata, dict) else None
     if not isinstance(workspace_id, str) or not workspace_id:
         return v2_error(400, INVALID_PARAM, "metadata.workspace_id: a workspace id")
-    kind = body.get("kind", "job")
     try:
         hints = Hints.parse(body.get("emulator"))
+        state = v2_jobs.V2Body.parse(body)
     except ValueError as exc:
         return v2_error(400, INVALID_PARAM, str(exc))
-    algorithm = body.get("algorithm") if isinstance(body.get("algorithm"), dict) else {}
-    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
     with ctx.store.locked() as now:
         job = ctx.store.create_v2(
             name,
             description=str(description or ""),
             hints=hints,
             created_at=now,
-            algorithm=algorithm,
-            spec=spec,
-            kind=str(kind),
+            body=state,
             workspace_id=workspace_id,
             owner=caller(ctx, request),
         )
@@ -198,6 +174,109 @@ def batch_delete(ctx: Context, request: Request) -> Response:
         return empty(202)
 
 
+def update(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+    description = body.get("description", "")
+    if not isinstance(description, str) or len(description) > 256:
+        return v2_error(400, INVALID_PARAM, "description: a string of at most 256 characters")
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        job.description = description
+        return empty(200)
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+Event = tuple[float, str, str, str]  # time, level, source, message
+EVENT_LEVELS = ("Info", "Warning", "Error")
+EVENT_SOURCES = ("Job", "Task", "K8S")
+QUERY_ERROR = "ModelArts.2764"
+_END_EVENTS = {
+    V2Phase.COMPLETED: ("Info", "Training job completed."),
+    V2Phase.TERMINATED: ("Info", "Training job terminated."),
+    V2Phase.FAILED: ("Error", "Training job failed."),
+    V2Phase.ABNORMAL: ("Error", "Training job is abnormal."),
+}
+
+
+def _timeline(ctx: Context, job: V2Job, now: float) -> list[Event]:
+    life, moment = job.life, ctx.store.v2_moment(job, now)
+    found: list[Event] = [(life.created_at, "Info", "Job", "Training job created.")]
+    queued = life.origin + ctx.config.create_seconds
+    if life.fixed is None and now >= queued and (life.stop_at is None or life.stop_at >= queued):
+        found.append((queued, "Info", "Job", "Training job is queuing."))
+    if moment.start is not None:
+        found.append((moment.start, "Info", "Job", "Training job is running."))
+        found += [(moment.start, "Info", "Task", f"[{w}] training started.") for w in job.body.workers]
+    if life.stop_at is not None:
+        found.append((life.stop_at, "Info", "K8S", "ExecuteAction: Start to execute action TerminateJob"))
+    if moment.phase in _END_EVENTS:
+        level, message = _END_EVENTS[moment.phase]
+        found.append((moment.end if moment.start is not None else life.created_at, level, "Job", message))
+    return found
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def events(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    query = {key: request.first(key) for key in ("offset", "limit", "order", "start_time", "end_time")}
+    query |= {key: request.first(key) for key in ("level", "pattern", "source")}
+    offset, limit = query["offset"] or "0", query["limit"] or "50"
+    order = query["order"] or "desc"
+    start, end = query["start_time"], query["end_time"]
+    problem = None
+    if not offset.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 100:
+        problem = "offset: a number >= 0; limit: 1-100"
+    elif order not in ("asc", "desc"):
+        problem = "order: asc or desc"
+    elif (start is None) != (end is None) or not all(v.isdigit() for v in (start or "0", end or "0")):
+        problem = "start_time and end_time: both or neither, in milliseconds"
+    elif query["level"] not in (None, *EVENT_LEVELS) or query["source"] not in (None, *EVENT_SOURCES):
+        problem = f"level: one of {', '.join(EVENT_LEVELS)}; source: one of {', '.join(EVENT_SOURCES)}"
+    elif len(query["pattern"] or "") > 256:
+        problem = "pattern: at most 256 characters"
+    if problem is not None:
+        return v2_error(400, QUERY_ERROR, problem)
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        found = _timeline(ctx, job, now)
+        low, high = (int(start) / 1000, int(end) / 1000) if start and end else (job.life.created_at, now)
+    pattern = query["pattern"] or ""
+    found = [
+        event
+        for event in found
+        if (not (start and end) or low <= event[0] <= high)
+        and query["level"] in (None, event[1])
+        and query["source"] in (None, event[2])
+        and pattern in event[3]
+    ]
+    found.sort(key=lambda event: event[0], reverse=order == "desc")
+    page = found[int(offset) : int(offset) + int(limit)]
+    return json_response(
+        200,
+        {
+            "total": len(found),
+            "limit": int(limit),
+            "offset": int(offset),
+            "order": order,
+            "start_time": _iso(low),
+            "end_time": _iso(high),
+            "events": [{"time": _iso(t), "level": lv, "source": src, "message": m} for t, lv, src, m in page],
+        },
+    )
+
+
 # ---- search ---------------------------------------------------------------------------------
 
 Predicate = Callable[[V2Job, V2Phase], bool]
@@ -216,9 +295,9 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
     getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
         "name": lambda job, _phase: job.name,
         "phase": lambda _job, phase: phase.value,
-        "kind": lambda job, _phase: job.kind,
+        "kind": lambda job, _phase: job.body.kind,
         "user_id": lambda job, _phase: job.owner.id,
-        "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
+        "algorithm_name": lambda job, _phase: job.body.algorithm.texts.get("name", ""),
         "runtime_type": lambda _job, _phase: "",
     }
     text = getters.get(key, _no_text)  # create_time only supports "between", handled below
@@ -277,12 +356,19 @@ def search(ctx: Context, request: Request) -> Response:
     workspace_id = body.get("workspace_id", ctx.config.v2_search_default_workspace)
     if workspace_id is not None and not isinstance(workspace_id, str):
         return v2_error(400, INVALID_PARAM, "workspace_id: a workspace id")
+    train_type = body.get("train_type")
+    if train_type is not None and train_type not in TRAIN_TYPES:
+        return v2_error(400, INVALID_PARAM, f"train_type: one of {', '.join(TRAIN_TYPES)}")
     with ctx.store.locked() as now:
         scope = list_scope(ctx, request, workspace_id, by_user=True)
         if scope is None:
             return v2_error(400, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
         store = ctx.store
-        jobs = [job for job in store.v2_all(now) if scope.shows(job.workspace_id, job.owner)]
+        jobs = [
+            job
+            for job in store.v2_all(now)
+            if scope.shows(job.workspace_id, job.owner) and train_type in (None, job.body.train_type)
+        ]
         total = len(jobs)
         phases: dict[str, V2Phase] = {}
         if predicates:
@@ -308,6 +394,7 @@ def search(ctx: Context, request: Request) -> Response:
                 "group_by": body.get("group_by", ""),
                 "workspace_id": "" if workspace_id is None else workspace_id,
                 "ai_project": "default-ai-project",
+                "train_type": train_type or "",
                 "items": [job_view(ctx, job, now) for job in page],
             },
         )
@@ -339,9 +426,10 @@ ROUTES: list[RouteSpec] = [
         rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)/actions",
         {"POST": ("v2.terminate", terminate)},
     ),
+    ("v2", rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)/events", {"GET": ("v2.events", events)}),
     (
         "v2",
         rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)",
-        {"GET": ("v2.detail", detail), "DELETE": ("v2.delete", delete)},
+        {"GET": ("v2.detail", detail), "DELETE": ("v2.delete", delete), "PUT": ("v2.update", update)},
     ),
 ]

@@ -1,9 +1,13 @@
-"""v1 visualization jobs: create, list, detail, stop and delete.
+"""v1 visualization jobs: create, list, detail, stop, restart, delete and the description update
+(``PUT``, as for v1 training jobs).
 
 Status flow: WAITING (7) while creating/pending, RUNNING (8) until stopped (or for
 ``visualization_run_seconds`` when set, then COMPLETED (10)); stop: KILLING (9) for
 ``stop_seconds``, then KILLED (12). Stop is refused unless the job is RUNNING; delete is refused
 while KILLING, both with ``ModelArts.0105`` and the documented "This job can't be ..." message.
+Restart (undocumented rule) is allowed once the job has ended (COMPLETED, FAILED, KILLED, CANCELED
+or LOST); otherwise ``ModelArts.0105`` "This job can't be resubmit. job status: N", the documented
+sample. A restarted job runs its time line again from INIT (1); ``create_time`` stays.
 The detail answer has no ``is_success`` field, neither on success nor (as in the documented
 failure sample) on failure; a missing job is HTTP 404 ``ModelArts.0015`` there too. The list is
 scoped like the v1 training list (:mod:`.routes_v1`): workspace ``"0"`` by default.
@@ -19,8 +23,10 @@ from airflow_provider_modelarts.api.statuses import V1Status
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
 from airflow_provider_modelarts.emulator.routes_v1 import (
     CANNOT,
+    DESCRIPTION_RULE,
     NOT_FOUND_MESSAGE,
     PARAM_ERROR,
+    description_of,
     fail,
     list_page,
     list_params,
@@ -44,6 +50,9 @@ from airflow_provider_modelarts.emulator.web import (
 P = r"(?P<project_id>[^/]+)"
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SORT_KEYS = ("job_id", "job_name", "job_desc", "create_time", "status")
+RESTARTABLE = frozenset(
+    {V1Status.COMPLETED, V1Status.FAILED, V1Status.KILLED, V1Status.CANCELED, V1Status.LOST}
+)
 
 
 def job_view(ctx: Context, job: VisJob, now: float) -> dict[str, Any]:
@@ -128,6 +137,34 @@ def stop(ctx: Context, request: Request) -> Response:
         return ok()
 
 
+def restart(ctx: Context, request: Request) -> Response:
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if job is None:
+            return not_found()
+        status = job_view(ctx, job, now)["status"]
+        if status not in RESTARTABLE or job.life.deleted_at is not None:
+            return fail(ctx, CANNOT, f"This job can't be resubmit. job status: {status}")
+        job.life.restarted_at, job.life.stop_at, job.life.fixed = now, None, None
+        return ok()
+
+
+def describe(ctx: Context, request: Request) -> Response:
+    try:
+        body = request.json_object()
+    except BadJson as exc:
+        return fail(ctx, PARAM_ERROR, str(exc))
+    description = description_of(body)
+    if description is None:
+        return fail(ctx, PARAM_ERROR, DESCRIPTION_RULE)
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if job is None:
+            return not_found()
+        job.description = description
+        return ok()
+
+
 def delete(ctx: Context, request: Request) -> Response:
     with ctx.store.locked() as now:
         job = _job(ctx, request, now)
@@ -145,6 +182,11 @@ def delete(ctx: Context, request: Request) -> Response:
 V = rf"/v1/{P}/visualization-jobs"
 ROUTES: list[RouteSpec] = [
     ("vis", V, {"GET": ("vis.list", list_jobs), "POST": ("vis.create", create)}),
-    ("vis", rf"{V}/(?P<job_id>[^/]+)", {"GET": ("vis.detail", detail), "DELETE": ("vis.delete", delete)}),
+    (
+        "vis",
+        rf"{V}/(?P<job_id>[^/]+)",
+        {"GET": ("vis.detail", detail), "DELETE": ("vis.delete", delete), "PUT": ("vis.update", describe)},
+    ),
     ("vis", rf"{V}/(?P<job_id>[^/]+)/stop", {"POST": ("vis.stop", stop)}),
+    ("vis", rf"{V}/(?P<job_id>[^/]+)/restart", {"POST": ("vis.restart", restart)}),
 ]

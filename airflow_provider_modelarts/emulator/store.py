@@ -5,7 +5,7 @@ every read computes its status from those moments, the clock and the configured 
 changed duration applies to existing jobs too). Timeline of a job::
 
     created ── create_seconds ── pending_seconds ── run_seconds ──> outcome
-       Creating / WAITING(7)     Pending / WAITING(7)   Running / RUNNING(8)   Completed / COMPLETED(10) ...
+       Creating / INIT(1)     Pending / WAITING(7)   Running / RUNNING(8)   Completed / COMPLETED(10) ...
 
 A stop moves it to Terminating / KILLING(9) for ``stop_seconds``, then Terminated / KILLED(12). A
 delete leaves it visible and unchanged for ``delete_visible_seconds``; afterwards it is gone, or,
@@ -36,6 +36,8 @@ from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
 from airflow_provider_modelarts.emulator.users import Directory, User
+from airflow_provider_modelarts.emulator.v1_jobs import V1Config
+from airflow_provider_modelarts.emulator.v2_jobs import Moment, V2Body
 
 OUTCOMES = ("completed", "failed", "abnormal")
 SEED_LIMIT = 100_000
@@ -100,6 +102,12 @@ class Life:
     fixed: Any = None
     stop_at: float | None = None
     deleted_at: float | None = None
+    restarted_at: float | None = None  # a restarted visualization job runs its time line again
+
+    @property
+    def origin(self) -> float:
+        """Where the time line starts: the creation, or the latest restart."""
+        return self.created_at if self.restarted_at is None else self.restarted_at
 
 
 @dataclass(slots=True)
@@ -110,9 +118,7 @@ class V2Job:
     life: Life
     owner: User
     workspace_id: str = DEFAULT_WORKSPACE
-    kind: str = "job"
-    algorithm: dict[str, Any] = field(default_factory=dict)
-    spec: dict[str, Any] = field(default_factory=dict)
+    body: V2Body = field(default_factory=V2Body)  # what the create request set
 
 
 @dataclass(slots=True)
@@ -122,7 +128,8 @@ class V1Version:
     pre_version_id: int | None
     description: str
     life: Life
-    config: dict[str, Any] = field(default_factory=dict)
+    config: V1Config = field(default_factory=V1Config)
+    resource_id: str = ""
 
 
 @dataclass(slots=True)
@@ -229,7 +236,7 @@ class JobStore:
             return Stage.STOPPED if now >= life.stop_at + self.config.stop_seconds else Stage.STOPPING
         if life.fixed is not None:
             return Stage.FIXED
-        age = now - life.created_at
+        age = now - life.origin
         create, pending = self.config.create_seconds, self.config.pending_seconds
         if age < create:
             return Stage.CREATING
@@ -242,9 +249,9 @@ class JobStore:
 
     def run_window(self, life: Life, now: float, run_default: float | None) -> tuple[float | None, float]:
         """``(start, end)`` of the running time (epoch seconds); ``start`` is None if never started."""
-        start = life.created_at + self.config.create_seconds + self.config.pending_seconds
+        start = life.origin + self.config.create_seconds + self.config.pending_seconds
         if life.fixed is not None:
-            start = life.created_at
+            start = life.origin
         end = now
         if life.stop_at is not None:
             end = min(end, life.stop_at + self.config.stop_seconds)
@@ -269,6 +276,12 @@ class JobStore:
                 job.life.hints.outcome, V2Phase.ABNORMAL
             )
         return _V2_STAGES[stage]
+
+    def v2_moment(self, job: V2Job, now: float) -> Moment:
+        """The job's phase and running time at ``now`` (what its answer shows)."""
+        phase = self.v2_phase(job, now)
+        start, end = self.run_window(job.life, now, self.config.run_seconds)
+        return Moment(phase, job.life.created_at, start, end, phase in V2_ENDED)
 
     def v1_status(self, life: Life, now: float, run_default: float | None, deleted: Visibility) -> V1Status:
         if deleted is Visibility.DELETE_FAILED:
@@ -378,26 +391,14 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V2Phase | None = None,
-        algorithm: dict[str, Any] | None = None,
-        spec: dict[str, Any] | None = None,
-        kind: str = "job",
+        body: V2Body | None = None,
         workspace_id: str = DEFAULT_WORKSPACE,
         owner: User | None = None,
     ) -> V2Job:
         with self.lock:
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
             workspace_id, user = self._place(workspace_id, owner)
-            job = V2Job(
-                str(uuid.uuid4()),
-                name,
-                description,
-                life,
-                user,
-                workspace_id,
-                kind,
-                algorithm or {},
-                spec or {},
-            )
+            job = V2Job(str(uuid.uuid4()), name, description, life, user, workspace_id, body or V2Body())
             self.v2[job.id] = job
             return job
 
@@ -409,7 +410,7 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V1Status | None = None,
-        config: dict[str, Any] | None = None,
+        config: V1Config | None = None,
         workspace_id: str = DEFAULT_WORKSPACE,
         owner: User | None = None,
     ) -> V1Job:
@@ -428,7 +429,7 @@ class JobStore:
         description: str = "",
         created_at: float | None = None,
         fixed: V1Status | None = None,
-        config: dict[str, Any] | None = None,
+        config: V1Config | None = None,
         hints: Hints | None = None,
     ) -> V1Version:
         with self.lock:
@@ -440,7 +441,8 @@ class JobStore:
                 previous,
                 description,
                 Life(moment, hints or job.hints, int(fixed) if fixed is not None else None),
-                config or {},
+                config or V1Config(),
+                f"job{uuid.uuid4().hex[:8]}",
             )
             job.versions.append(version)
             return version
@@ -583,8 +585,9 @@ _V2_STAGES = {
     Stage.STOPPING: V2Phase.TERMINATING,
     Stage.STOPPED: V2Phase.TERMINATED,
 }
+V2_ENDED = frozenset({V2Phase.COMPLETED, V2Phase.FAILED, V2Phase.ABNORMAL, V2Phase.TERMINATED})
 _V1_STAGES = {
-    Stage.CREATING: V1Status.WAITING,
+    Stage.CREATING: V1Status.INIT,
     Stage.PENDING: V1Status.WAITING,
     Stage.RUNNING: V1Status.RUNNING,
     Stage.STOPPING: V1Status.KILLING,

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from airflow_provider_modelarts.emulator.clock import ms
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import Stats
 from airflow_provider_modelarts.emulator.store import JobStore
 from airflow_provider_modelarts.emulator.users import Directory, User
 
 JSON_TYPE = "application/json;charset=utf-8"
+__all__ = ["ms"]  # routes take the time helper from here with the rest
 
 
 class BadJson(ValueError):
@@ -131,7 +133,3 @@ def caller(ctx: Context, request: Request) -> User:
 
 Handler = Callable[[Context, Request], Response]
 RouteSpec = tuple[str, str, Mapping[str, tuple[str, Handler]]]  # family, path regex, method → (name, fn)
-
-
-def ms(seconds: float) -> int:
-    return int(seconds * 1000)
