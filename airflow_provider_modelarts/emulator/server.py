@@ -24,6 +24,14 @@ from airflow_provider_modelarts.emulator.store import JobStore
 
 AuthType = Literal["aksk", "token", "temporary"]
 UserName = Literal["default", "second"]
+AUTH_TYPE_EXTRA = "auth_type"  # the connection extra that names the auth mode
+
+
+def token_auth_extra() -> dict[str, str]:
+    """The connection extra that selects IAM-token auth (AK/SK, the default, needs none)."""
+    return {AUTH_TYPE_EXTRA: "token"}
+
+
 START_TIMEOUT = 10.0
 
 
@@ -77,9 +85,13 @@ class EmulatorServer:
         if self._thread is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._requested_port))
-        sock.listen(512)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._requested_port))
+            sock.listen(512)
+        except OSError:
+            sock.close()
+            raise
         sock.setblocking(False)
         self._socket = sock
         config = uvicorn.Config(
@@ -195,9 +207,8 @@ class EmulatorServer:
             )
         elif user != "default":
             raise ValueError(f"user: {user!r} is not default or second")
-        # Temporary credentials are AK/SK auth plus a security token in the connection contract.
-        contract_auth = "token" if auth_type == "token" else "aksk"
-        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id, "auth_type": contract_auth}
+        # AK/SK is the connection's default auth; temporary credentials are AK/SK plus a token.
+        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id}
         if auth_type == "aksk":
             login, password = c.access_key, c.secret_key
         elif auth_type == "temporary":
@@ -205,7 +216,7 @@ class EmulatorServer:
             extra["security_token"] = c.security_token
         elif auth_type == "token":
             login, password = c.iam_user, c.iam_password
-            extra["domain_name"] = c.iam_domain
+            extra |= {**token_auth_extra(), "domain_name": c.iam_domain}
         else:
             raise ValueError(f"auth_type: {auth_type!r} is not aksk, token or temporary")
         return {
