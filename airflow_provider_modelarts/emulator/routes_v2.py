@@ -62,6 +62,14 @@ DEFAULT_LIMIT = 10
 TRAIN_TYPES = ("job", "ftjob")
 
 
+def _body(request: Request) -> dict[str, Any] | Response:
+    """The JSON object of a request, or the documented 400 ``ModelArts.2787``."""
+    try:
+        return request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
+
+
 def not_found(job_id: str) -> Response:
     return v2_error(400, V2_NOT_FOUND, f"Training job (ID: {job_id}) not found.")
 
@@ -74,10 +82,9 @@ def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
 
 
 def create(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     metadata = body.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
@@ -126,10 +133,9 @@ def delete(ctx: Context, request: Request) -> Response:
 
 def terminate(ctx: Context, request: Request) -> Response:
     job_id = request.params["job_id"]
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     action = body.get("action_type")
     if action != "terminate":
         return v2_error(400, "ModelArts.2812", f"Unsupported action type: {action}")
@@ -149,10 +155,9 @@ def terminate(ctx: Context, request: Request) -> Response:
 
 
 def batch_delete(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     jobs = body.get("jobs")
     if not isinstance(jobs, list) or not 1 <= len(jobs) <= BATCH_DELETE_LIMIT:
         return v2_error(400, INVALID_PARAM, f"jobs: a list of 1-{BATCH_DELETE_LIMIT} jobs is required")
@@ -176,10 +181,9 @@ def batch_delete(ctx: Context, request: Request) -> Response:
 
 def update(ctx: Context, request: Request) -> Response:
     job_id = request.params["job_id"]
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 256:
         return v2_error(400, INVALID_PARAM, "description: a string of at most 256 characters")
@@ -329,10 +333,9 @@ def _int(body: dict[str, Any], key: str, default: int) -> int | None:
 
 
 def search(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     offset, limit = _int(body, "offset", 0), _int(body, "limit", DEFAULT_LIMIT)
     if offset is None or offset < 0:
         return v2_error(400, INVALID_PARAM, "offset: a page index >= 0 is required")

@@ -16,6 +16,7 @@ scoped like the v1 training list (:mod:`.routes_v1`): workspace ``"0"`` by defau
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
@@ -125,28 +126,50 @@ def detail(ctx: Context, request: Request) -> Response:
         return json_response(200, job_view(ctx, job, now))
 
 
-def stop(ctx: Context, request: Request) -> Response:
+def _act(
+    ctx: Context,
+    request: Request,
+    verb: str,
+    allowed: Callable[[VisJob, int], bool],
+    change: Callable[[VisJob, float], None],
+) -> Response:
+    """Stop, restart or delete: refused with the documented "This job can't be <verb>" unless
+    ``allowed(job, status)``; otherwise ``change(job, now)`` and ``is_success``."""
     with ctx.store.locked() as now:
         job = _job(ctx, request, now)
         if job is None:
             return not_found()
         status = job_view(ctx, job, now)["status"]
-        if status != V1Status.RUNNING:
-            return fail(ctx, CANNOT, f"This job can't be stop. job status: {status}")
-        job.life.stop_at = now
+        if not allowed(job, status):
+            return fail(ctx, CANNOT, f"This job can't be {verb}. job status: {status}")
+        change(job, now)
         return ok()
+
+
+def stop(ctx: Context, request: Request) -> Response:
+    def change(job: VisJob, now: float) -> None:
+        job.life.stop_at = now
+
+    return _act(ctx, request, "stop", lambda _job, status: status == V1Status.RUNNING, change)
 
 
 def restart(ctx: Context, request: Request) -> Response:
-    with ctx.store.locked() as now:
-        job = _job(ctx, request, now)
-        if job is None:
-            return not_found()
-        status = job_view(ctx, job, now)["status"]
-        if status not in RESTARTABLE or job.life.deleted_at is not None:
-            return fail(ctx, CANNOT, f"This job can't be resubmit. job status: {status}")
+    def change(job: VisJob, now: float) -> None:
         job.life.restarted_at, job.life.stop_at, job.life.fixed = now, None, None
-        return ok()
+
+    def allowed(job: VisJob, status: int) -> bool:
+        return status in RESTARTABLE and job.life.deleted_at is None
+
+    return _act(ctx, request, "resubmit", allowed, change)
+
+
+def delete(ctx: Context, request: Request) -> Response:
+    def change(job: VisJob, now: float) -> None:
+        deleted_at = job.life.deleted_at
+        if deleted_at is None or now >= deleted_at + ctx.config.delete_visible_seconds:
+            job.life.deleted_at = now
+
+    return _act(ctx, request, "delete", lambda _job, status: status != V1Status.KILLING, change)
 
 
 def describe(ctx: Context, request: Request) -> Response:
@@ -162,20 +185,6 @@ def describe(ctx: Context, request: Request) -> Response:
         if job is None:
             return not_found()
         job.description = description
-        return ok()
-
-
-def delete(ctx: Context, request: Request) -> Response:
-    with ctx.store.locked() as now:
-        job = _job(ctx, request, now)
-        if job is None:
-            return not_found()
-        status = job_view(ctx, job, now)["status"]
-        if status == V1Status.KILLING:
-            return fail(ctx, CANNOT, f"This job can't be delete. job status: {status}")
-        deleted_at = job.life.deleted_at
-        if deleted_at is None or now >= deleted_at + ctx.config.delete_visible_seconds:
-            job.life.deleted_at = now
         return ok()
 
 

@@ -35,35 +35,30 @@ def _config(raw: httpx.Client, **changes: Any) -> None:
 # ---- workspaces -----------------------------------------------------------------------------
 
 
-def test_v1_job_of_another_workspace_answers_on_detail_but_not_in_a_default_list(
-    emu: EmulatorServer, client: httpx.Client, p: str
+V1_LISTS = [
+    ("training_v1", "/v1/{p}/training-jobs", "/v1/{p}/training-jobs/{id}/versions", {}),
+    ("visualization", "/v1/{p}/visualization-jobs", "/v1/{p}/visualization-jobs/{id}", {}),
+    ("res", "/v1/{p}/jobs", "/v1/{p}/jobs/{id}", RES_LIST),
+]
+
+
+@pytest.mark.parametrize(("family", "path", "detail", "params"), V1_LISTS)
+def test_a_job_of_another_workspace_answers_on_detail_but_not_in_a_default_list(
+    emu: EmulatorServer,
+    client: httpx.Client,
+    p: str,
+    family: str,
+    path: str,
+    detail: str,
+    params: dict[str, Any],
 ) -> None:
-    (home,) = emu.seed("training_v1", name="home")
-    (away,) = emu.seed("training_v1", name="away", workspace_id="w1")
-    assert client.get(f"/v1/{p}/training-jobs/{away}/versions").status_code == 200
-    assert _v1_ids(client, f"/v1/{p}/training-jobs") == {home}
-    assert _v1_ids(client, f"/v1/{p}/training-jobs", workspace_id="0") == {home}
-    assert _v1_ids(client, f"/v1/{p}/training-jobs", workspace_id="w1") == {away}
-
-
-def test_visualization_job_of_another_workspace_is_only_in_that_workspace_list(
-    emu: EmulatorServer, client: httpx.Client, p: str
-) -> None:
-    (home,) = emu.seed("visualization", name="home")
-    (away,) = emu.seed("visualization", name="away", workspace_id="w1")
-    assert client.get(f"/v1/{p}/visualization-jobs/{away}").status_code == 200
-    assert _v1_ids(client, f"/v1/{p}/visualization-jobs") == {home}
-    assert _v1_ids(client, f"/v1/{p}/visualization-jobs", workspace_id="w1") == {away}
-
-
-def test_res_job_of_another_workspace_is_only_in_that_workspace_list(
-    emu: EmulatorServer, client: httpx.Client, p: str
-) -> None:
-    (home,) = emu.seed("res", name="home")
-    (away,) = emu.seed("res", name="away", workspace_id="w1")
-    assert client.get(f"/v1/{p}/jobs/{away}").status_code == 200
-    assert _v1_ids(client, f"/v1/{p}/jobs", **RES_LIST) == {home}
-    assert _v1_ids(client, f"/v1/{p}/jobs", **RES_LIST, workspace_id="w1") == {away}
+    (home,) = emu.seed(family, name="home")
+    (away,) = emu.seed(family, name="away", workspace_id="w1")
+    assert client.get(detail.format(p=p, id=away)).status_code == 200
+    url = path.format(p=p)
+    assert _v1_ids(client, url, **params) == {home}
+    assert _v1_ids(client, url, **params, workspace_id="0") == {home}
+    assert _v1_ids(client, url, **params, workspace_id="w1") == {away}
 
 
 def test_v2_search_is_one_workspace_and_the_default_is_a_knob(
@@ -177,14 +172,7 @@ def test_v2_user_id_filter_and_res_user_id_name_the_owner(
     assert client.get(f"/v1/{p}/jobs/{res}").json()["job"]["user_id"] == c.second_user_id
 
 
-@pytest.mark.parametrize(
-    ("family", "path", "params"),
-    [
-        ("training_v1", "/v1/{p}/training-jobs", {}),
-        ("visualization", "/v1/{p}/visualization-jobs", {}),
-        ("res", "/v1/{p}/jobs", RES_LIST),
-    ],
-)
+@pytest.mark.parametrize(("family", "path", "detail", "params"), V1_LISTS)
 def test_v1_lists_show_every_user_unless_the_knob_says_otherwise(
     emu: EmulatorServer,
     client: httpx.Client,
@@ -193,6 +181,7 @@ def test_v1_lists_show_every_user_unless_the_knob_says_otherwise(
     p: str,
     family: str,
     path: str,
+    detail: str,
     params: dict[str, Any],
 ) -> None:
     (mine,) = emu.seed(family, name="mine")
