@@ -367,11 +367,9 @@ def search(ctx: Context, request: Request) -> Response:
         if scope is None:
             return v2_error(400, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
         store = ctx.store
-        jobs = [
-            job
-            for job in store.v2_all(now)
-            if scope.shows(job.workspace_id, job.owner) and train_type in (None, job.body.train_type)
-        ]
+        jobs = store.v2_of(now, caller(ctx, request).id, scope.workspace_id)
+        if train_type is not None:
+            jobs = [job for job in jobs if job.body.train_type == train_type]
         total = len(jobs)
         phases: dict[str, V2Phase] = {}
         if predicates:

@@ -36,8 +36,8 @@ from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
 from airflow_provider_modelarts.emulator.users import Directory, User
-from airflow_provider_modelarts.emulator.v1_jobs import V1Config
-from airflow_provider_modelarts.emulator.v2_jobs import Moment, V2Body
+from airflow_provider_modelarts.emulator.v1_jobs import DEFAULT_CONFIG, V1Config
+from airflow_provider_modelarts.emulator.v2_jobs import DEFAULT_BODY, Moment, V2Body
 
 OUTCOMES = ("completed", "failed", "abnormal")
 SEED_LIMIT = 100_000
@@ -118,7 +118,7 @@ class V2Job:
     life: Life
     owner: User
     workspace_id: str = DEFAULT_WORKSPACE
-    body: V2Body = field(default_factory=V2Body)  # what the create request set
+    body: V2Body = DEFAULT_BODY  # what the create request set (never changed afterwards)
 
 
 @dataclass(slots=True)
@@ -128,7 +128,7 @@ class V1Version:
     pre_version_id: int | None
     description: str
     life: Life
-    config: V1Config = field(default_factory=V1Config)
+    config: V1Config = DEFAULT_CONFIG  # what the create request set (never changed afterwards)
     resource_id: str = ""
 
 
@@ -182,6 +182,8 @@ class JobStore:
         self.users = users or Directory(config)
         self.lock = threading.RLock()
         self._workspaces: set[str] = set()
+        # v2 jobs by owner id and workspace: what one v2 search can show, found without a scan
+        self._v2_scopes: dict[str, dict[str, dict[str, V2Job]]] = {}
         self.v2: dict[str, V2Job] = {}
         self.v1: dict[int, V1Job] = {}
         self.vis: dict[int, VisJob] = {}
@@ -200,6 +202,7 @@ class JobStore:
             self.vis.clear()
             self.res.clear()
             self._workspaces.clear()
+            self._v2_scopes.clear()
             self._reset_counters()
 
     def workspace_exists(self, workspace_id: str) -> bool:
@@ -310,20 +313,35 @@ class JobStore:
         if job is None:
             return None
         if self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE:
-            del self.v2[job_id]
+            self._forget_v2(job)
             return None
         return job
 
     def v2_all(self, now: float) -> list[V2Job]:
+        self._purge_v2(now)
+        return list(self.v2.values())
+
+    def v2_of(self, now: float, owner_id: str, workspace_id: str | None) -> list[V2Job]:
+        """The visible v2 jobs of one owner in one workspace (``None``: in every workspace)."""
+        self._purge_v2(now)
+        by_workspace = self._v2_scopes.get(owner_id, {})
+        if workspace_id is not None:
+            return list(by_workspace.get(workspace_id, {}).values())
+        return [job for jobs in by_workspace.values() for job in jobs.values()]
+
+    def _purge_v2(self, now: float) -> None:
         gone = [
-            job.id
+            job
             for job in self.v2.values()
             if job.life.deleted_at is not None
             and self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE
         ]
-        for job_id in gone:
-            del self.v2[job_id]
-        return list(self.v2.values())
+        for job in gone:
+            self._forget_v2(job)
+
+    def _forget_v2(self, job: V2Job) -> None:
+        del self.v2[job.id]
+        self._v2_scopes[job.owner.id][job.workspace_id].pop(job.id, None)
 
     def v1_job_visibility(self, job: V1Job, now: float) -> Visibility:
         state = self.visibility(job.deleted_at, job.hints.delete_fails, now)
@@ -398,8 +416,9 @@ class JobStore:
         with self.lock:
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
             workspace_id, user = self._place(workspace_id, owner)
-            job = V2Job(str(uuid.uuid4()), name, description, life, user, workspace_id, body or V2Body())
+            job = V2Job(str(uuid.uuid4()), name, description, life, user, workspace_id, body or DEFAULT_BODY)
             self.v2[job.id] = job
+            self._v2_scopes.setdefault(user.id, {}).setdefault(workspace_id, {})[job.id] = job
             return job
 
     def create_v1(
@@ -441,7 +460,7 @@ class JobStore:
                 previous,
                 description,
                 Life(moment, hints or job.hints, int(fixed) if fixed is not None else None),
-                config or V1Config(),
+                config or DEFAULT_CONFIG,
                 f"job{uuid.uuid4().hex[:8]}",
             )
             job.versions.append(version)

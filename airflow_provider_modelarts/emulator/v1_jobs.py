@@ -73,7 +73,7 @@ def _volume(item: Mapping[str, Any], index: int) -> dict[str, Any]:
     raise BadConfig(f"config.volumes[{index}]: an nfs or host_path object")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class V1Config:
     """The documented ``config`` of a v1 training job version."""
 
@@ -152,3 +152,6 @@ def version_view(
         shown["gpu"] = False
         shown["system_metric_list"] = json.dumps(SYSTEM_METRICS, separators=(",", ":"))
     return shown
+
+
+DEFAULT_CONFIG = V1Config()  # the config of a version created without one (shared, never changed)

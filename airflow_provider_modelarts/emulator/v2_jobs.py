@@ -100,7 +100,7 @@ def _count(data: Mapping[str, Any], key: str, where: str, default: int) -> int:
     return value
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Channel:
     """An algorithm input or output: a name, a container directory and an OBS path."""
 
@@ -131,7 +131,7 @@ class Channel:
         return shown
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Algorithm:
     """The algorithm of a job (or of one task of a heterogeneous job)."""
 
@@ -180,7 +180,7 @@ class Algorithm:
         return shown
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TaskSpec:
     """One task of a heterogeneous job."""
 
@@ -208,7 +208,7 @@ class TaskSpec:
         return {"role": self.role, "algorithm": self.algorithm.task_view(), "task_resource": resource}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class V2Body:
     """What a create request set: everything of the job's answer that is not time or identity."""
 
@@ -251,7 +251,7 @@ class V2Body:
 
     @property
     def workers(self) -> list[str]:
-        return [f"worker-{index}" for index in range(self.node_count)]
+        return _WORKERS[self.node_count] if self.node_count < len(_WORKERS) else _workers(self.node_count)
 
     def spec_view(self) -> dict[str, Any]:
         resource: dict[str, Any] = {"policy": "regular", "node_count": self.node_count}
@@ -270,6 +270,14 @@ class V2Body:
             return {}
         urls = [{"task": w, "url": f"ssh://{w}-{job_id[:8]}.emulator.invalid:22"} for w in self.workers]
         return {"ssh": {"key_pair_names": list(self.key_pair_names), "task_urls": urls if started else []}}
+
+
+def _workers(count: int) -> list[str]:
+    return [f"worker-{index}" for index in range(count)]
+
+
+_WORKERS = [_workers(count) for count in range(17)]
+DEFAULT_BODY = V2Body()  # the state of a job created without any of the fields above (shared)
 
 
 # ---- the answer -----------------------------------------------------------------------------
