@@ -13,6 +13,8 @@ Scope of the search (see :mod:`.scope`): the documented ``total``/``count`` are 
 user", so a search shows only the caller's jobs; a body ``workspace_id`` restricts it to that
 workspace (``ModelArts.0102`` if it does not exist). Without ``workspace_id`` (undocumented) it covers
 the config's ``v2_search_default_workspace``: ``"0"`` by default, every workspace when ``None``.
+A search without ``train_type`` covers both types (``job``, ``ftjob``; answered as ``""``); ``tags``
+and ``host_ips`` (Huawei Cloud only) are accepted and not applied (the search answers as without them).
 
 Search filters accept the documented keys (``name``, ``create_time``, ``phase``,
 ``algorithm_name``, ``kind``, ``user_id``, ``runtime_type``) and operators (``between``, ``like``,

@@ -4,10 +4,11 @@ documented response shape (create, detail, search items, terminate) built from t
 Request fields read (others are ignored, as the service ignores unknown ones): ``kind``,
 ``metadata`` (``name``, ``description``, ``workspace_id``, ``annotations``,
 ``training_experiment_reference``), ``algorithm`` (``id``, ``name``, ``code_dir``, ``boot_file``,
-``command``, ``local_code_dir``, ``working_dir``, ``engine``, ``parameters``, ``inputs``,
-``outputs``, ``environments``), ``tasks`` (``role``, ``algorithm``, ``task_resource``), ``spec``
-(``resource.flavor_id``/``node_count``/``pool_id``, ``log_export_path``), ``endpoints.ssh`` and
-``train_type``. A documented field of the wrong type is refused (400 ``ModelArts.2788``).
+``command``, ``local_code_dir``, ``working_dir``, ``engine``, ``parameters``, ``inputs`` and
+``outputs`` with their OBS ``remote``, ``environments``), ``tasks`` (``role``, ``algorithm``,
+``task_resource``), ``spec`` (``resource.flavor_id``/``node_count``/``pool_id``,
+``log_export_path``), ``endpoints.ssh`` and ``train_type``. A documented field of the wrong type
+is refused (400 ``ModelArts.2788``).
 
 Where request and response types differ the response follows the SDK's response models:
 ``algorithm.environments`` is a map in the request and an array of maps (one per variable) in the

@@ -15,6 +15,7 @@ import importlib
 import json
 import re
 import sys
+from importlib import metadata
 from typing import Any
 
 ROOTS = (
@@ -53,8 +54,7 @@ def record(models: Any) -> dict[str, dict[str, str]]:
 
 def main() -> int:
     models = importlib.import_module("huaweicloudsdkmodelarts.v1.model")
-    sdk = importlib.import_module("huaweicloudsdkcore")
-    version = getattr(sdk, "__version__", None) or importlib.metadata.version("huaweicloudsdkmodelarts")
+    version = metadata.version("huaweicloudsdkmodelarts")
     json.dump({"sdk_version": version, "models": record(models)}, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0
