@@ -12,10 +12,13 @@ is refused (400 ``ModelArts.2788``).
 
 Where request and response types differ the response follows the SDK's response models:
 ``algorithm.environments`` is a map in the request and an array of maps (one per variable) in the
-answer; a task's ``task_resource`` becomes a flavor object. Status fields follow the job's time
-line (see :mod:`.store`): ``tasks`` names ``worker-0`` ... one per node; ``task_ips``,
-``running_records`` and ``node_count_metrics`` appear once the job has started; ``task_statuses``
-once it has ended. Addresses are from the documentation range 192.0.2.0/24.
+answer; a task's ``task_resource`` becomes a flavor object. Optional parts the state lacks are left
+out, as in the documented sample (``tasks`` without heterogeneous tasks, ``endpoints`` without SSH
+key pairs, empty algorithm arrays). Status fields follow the job's time line (see :mod:`.store`):
+``tasks`` names ``worker-0`` ... one per node; ``task_ips``, ``running_records`` and
+``node_count_metrics`` (``[time, nodes]`` at the start, and ``[time, 0]`` at the end) appear once
+the job has started; ``task_statuses`` once it has ended. Addresses are from the documentation
+range 192.0.2.0/24.
 """
 
 from __future__ import annotations
@@ -164,11 +167,14 @@ class Algorithm:
         shown: dict[str, Any] = dict(self.texts)
         if self.parameters:
             shown["parameters"] = [dict(p) for p in self.parameters]
-        shown["inputs"] = [channel.view() for channel in self.inputs]
-        shown["outputs"] = [channel.view() for channel in self.outputs]
+        if self.inputs:
+            shown["inputs"] = [channel.view() for channel in self.inputs]
+        if self.outputs:
+            shown["outputs"] = [channel.view() for channel in self.outputs]
         if self.engine:
             shown["engine"] = dict(self.engine)
-        shown["environments"] = [{key: value} for key, value in self.environments.items()]
+        if self.environments:
+            shown["environments"] = [{key: value} for key, value in self.environments.items()]
         return shown
 
     def task_view(self) -> dict[str, Any]:
@@ -224,6 +230,30 @@ class V2Body:
     node_count: int = 1
     log_obs_url: str = ""
     key_pair_names: list[str] = field(default_factory=list)
+    # The parts of the answer that only this state decides, built once. Answers share them, and
+    # they are only ever serialized: never change them.
+    static: dict[str, Any] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        workers = _workers(self.node_count)
+        ips = [
+            {
+                "task": w,
+                "ip": f"192.0.2.{10 + n % 40}",
+                "host_ip": f"192.0.2.{200 + n % 40}",
+                "schedule_count": 1,
+            }
+            for n, w in enumerate(workers)
+        ]
+        static = {
+            "workers": workers,
+            "task_ips": ips,
+            "algorithm": self.algorithm.view(),
+            "tasks": [task.view() for task in self.tasks],
+            "spec": self.spec_view(),
+            "annotations": dict(self.annotations),
+        }
+        object.__setattr__(self, "static", static)
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> V2Body:
@@ -252,7 +282,7 @@ class V2Body:
 
     @property
     def workers(self) -> list[str]:
-        return _WORKERS[self.node_count] if self.node_count < len(_WORKERS) else _workers(self.node_count)
+        return self.static["workers"]  # type: ignore[no-any-return]
 
     def spec_view(self) -> dict[str, Any]:
         resource: dict[str, Any] = {"policy": "regular", "node_count": self.node_count}
@@ -277,7 +307,6 @@ def _workers(count: int) -> list[str]:
     return [f"worker-{index}" for index in range(count)]
 
 
-_WORKERS = [_workers(count) for count in range(17)]
 DEFAULT_BODY = V2Body()  # the state of a job created without any of the fields above (shared)
 
 
@@ -312,19 +341,23 @@ def job_view(
         "description": description,
         "create_time": ms(moment.created_at),
         "user_name": user_name,
-        "annotations": dict(body.annotations),
+        "annotations": body.static["annotations"],
     }
     if body.experiment:
         metadata["training_experiment_reference"] = {**body.experiment, "serial_number": "1"}
-    return {
+    static = body.static
+    shown = {
         "kind": body.kind,
         "metadata": metadata,
         "status": _status_view(body, moment),
-        "algorithm": body.algorithm.view(),
-        "tasks": [task.view() for task in body.tasks],
-        "spec": body.spec_view(),
-        "endpoints": body.endpoints_view(job_id, moment.start is not None and not moment.ended),
+        "algorithm": static["algorithm"],
+        "spec": static["spec"],
     }
+    if static["tasks"]:
+        shown["tasks"] = static["tasks"]
+    if body.key_pair_names:
+        shown["endpoints"] = body.endpoints_view(job_id, moment.start is not None and not moment.ended)
+    return shown
 
 
 def _status_view(body: V2Body, moment: Moment) -> dict[str, Any]:
@@ -334,15 +367,11 @@ def _status_view(body: V2Body, moment: Moment) -> dict[str, Any]:
         "secondary_phase": SECONDARY[phase],
         "duration": ms(moment.end - start) if start is not None else 0,
         "start_time": ms(start) if start is not None else 0,
-        "node_count_metrics": [],
         "tasks": body.workers,
-        "task_statuses": [],
-        "running_records": [],
-        "task_ips": [],
     }
     if start is None:
         return status
-    metrics = [[ms(moment.created_at), 0], [ms(start), body.node_count]]
+    metrics = [[ms(start), body.node_count]]
     record: dict[str, Any] = {"start_at": int(start), "start_type": "init_or_rescheduled"}
     if moment.ended:
         metrics.append([ms(moment.end), 0])
@@ -351,8 +380,5 @@ def _status_view(body: V2Body, moment: Moment) -> dict[str, Any]:
         status["task_statuses"] = [{"task": w, "exit_code": code, "message": ""} for w in body.workers]
     status["node_count_metrics"] = metrics
     status["running_records"] = [record]
-    status["task_ips"] = [
-        {"task": w, "ip": f"192.0.2.{10 + n}", "host_ip": f"192.0.2.{200 + n}", "schedule_count": 1}
-        for n, w in enumerate(body.workers[:40])
-    ]
+    status["task_ips"] = body.static["task_ips"]
     return status
