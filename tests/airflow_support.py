@@ -121,14 +121,6 @@ def drive(
 
 def sync_dags_to_db(*dags: Any) -> None:
     """Store DAGs defined in a test the way the DAG processor would, so ``dag.test()`` can run them."""
-    import tempfile
+    from airflow_provider_modelarts.emulator.testing import store_dags
 
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-
-    DagBundlesManager().sync_bundles_to_db()
-    with tempfile.TemporaryDirectory() as empty:
-        bag = DagBag(dag_folder=empty)
-    for dag in dags:
-        bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    store_dags(*dags)

@@ -137,12 +137,13 @@ def test_airflow_connection(emu: EmulatorServer) -> None:
     assert aksk["extra"] == {
         "region": "cn-north-4",
         "project_id": emu.credentials.project_id,
-        "auth_type": "aksk",
-    }
+    }  # AK/SK: default
     token = emu.airflow_connection("token")
     assert token["login"] == "emulator-user" and token["extra"]["domain_name"] == "emulator-domain"
+    assert token["extra"]["auth_type"] == "token"
     temporary = emu.airflow_connection("temporary")
     assert temporary["extra"]["security_token"] == emu.credentials.security_token
+    assert "auth_type" not in temporary["extra"]
     json.dumps(temporary)
     with pytest.raises(ValueError, match="auth_type"):
         emu.airflow_connection("basic")  # type: ignore[arg-type]
