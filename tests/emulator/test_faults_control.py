@@ -99,9 +99,9 @@ def test_config_and_clock(emu: EmulatorServer, raw: httpx.Client) -> None:
 
 
 def test_seed_api(emu: EmulatorServer, client: httpx.Client, raw: httpx.Client, p: str) -> None:
-    started = time.monotonic()
+    # (How fast seeding is, is a benchmark's figure: bench_emulator.)
     response = _control(raw, "seed", {"family": "training", "count": 10_000, "status": "Running"})
-    assert response.status_code == 200 and time.monotonic() - started < 1.0
+    assert response.status_code == 200
     assert len(response.json()["created"]["training"]) == 10_000
     page = client.post(f"/v2/{p}/training-job-searches", json={"limit": 50, "offset": 199}).json()
     assert page["count"] == 10_000 and len(page["items"]) == 50
