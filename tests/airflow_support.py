@@ -10,7 +10,11 @@ that records ``xcom_push``. ``drive`` runs an operator the way a worker and a tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -117,6 +121,21 @@ def drive(
             kwargs = {**(deferred.kwargs or {}), "event": payload}
             step = lambda d=deferred, k=kwargs: op.resume_execution(d.method_name, k, context)  # noqa: E731
     raise AssertionError(f"the task deferred more than {MAX_DEFERRALS} times")
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small scripted HTTP server on 127.0.0.1 (for answers the emulator never gives); its URL.
+    Stopped, and its thread joined, on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def sync_dags_to_db(*dags: Any) -> None:

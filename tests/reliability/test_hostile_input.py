@@ -7,9 +7,8 @@ with a ValueError naming the field before any request."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +22,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators import modelarts as op
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor
+from tests.airflow_support import serving
 from tests.reliability.conftest import FAST, task_context
 
 P = "0123456789abcdef0123456789abcdef"
@@ -71,12 +71,8 @@ class _Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def loopback() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Recorder) as url:
+        yield url
 
 
 @pytest.fixture
