@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsNotFoundError
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT, res_job_type
+from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
 from airflow_provider_modelarts.api.statuses import V2_CATEGORIES, Category, JobFamily
 from airflow_provider_modelarts.api.waiting import poll_failures
 from airflow_provider_modelarts.api.watch import Goal
@@ -276,27 +276,16 @@ class BulkTeardown(ModelArtsTask):
     async def _bulk_stop_one(self, job: str) -> int | None:
         """Stop ``job``; the number of stop requests sent, or ``None`` if it is gone."""
         hook, family = self.hook, self.family
-        if family is JobFamily.RES:
-            raise ValueError("RES jobs cannot be stopped through this API")
-        calls: list[Awaitable[object]]
-        if family is JobFamily.TRAINING_V1:
-            versions = await hook.alist_training_job_versions(job)
-            running = [v.version_id for v in versions if not v.is_terminal]
-            calls = [hook.astop_training_job_version(job, version) for version in running]
-        elif family is JobFamily.TRAINING:
-            calls = [hook.aterminate_training_job(job)]
-        else:
-            calls = [hook.astop_visualization_job(job)]
-        for answer in await asyncio.gather(*calls, return_exceptions=True):
-            if isinstance(answer, ModelArtsNotFoundError):
-                if await hook.aobserve(family, job) is None:
-                    return None
-            elif isinstance(answer, ModelArtsError):
-                # It may have stopped or finished meanwhile (409, "can't be stop"): the wait decides.
-                self.log.warning("Stopping %s %s: %s", family.value, job, answer)
-            elif isinstance(answer, BaseException):
-                raise answer
-        return len(calls)
+        try:
+            return await hook.astop_job(family, job)
+        except ModelArtsNotFoundError:
+            if await hook.aobserve(family, job) is None:
+                return None
+            raise
+        except ModelArtsApiError as exc:
+            # It may have stopped or finished meanwhile (409, "can't be stop"): the wait decides.
+            self.log.warning("Stopping %s %s: %s", family.value, job, exc)
+            return 1
 
     def _bulk_may_delete(self, state: dict[str, Any], job: str, snapshot: JobSnapshot | None) -> bool:
         """Whether ``job`` may be deleted now, given how it looks right before its delete."""
@@ -390,16 +379,9 @@ class BulkTeardown(ModelArtsTask):
         if self.recheck and not self._bulk_may_delete(state, job, await hook.aobserve(family, job)):
             return
         state["report"]["delete_calls"] += 1
+        job_type, platform = self.res_arguments()
         try:
-            if family is JobFamily.TRAINING:
-                await hook.adelete_training_job(job)
-            elif family is JobFamily.TRAINING_V1:
-                await hook.adelete_training_job_v1(job)
-            elif family is JobFamily.VISUALIZATION:
-                await hook.adelete_visualization_job(job)
-            else:
-                job_type, platform = self.res_arguments()
-                await hook.adelete_res_job(job, res_job_type(job_type), platform)
+            await hook.adelete_job(family, job, job_type=job_type, offline_platform=platform)
         except ModelArtsNotFoundError as exc:
             if await hook.aobserve(family, job) is not None:
                 raise ModelArtsError(

@@ -27,7 +27,6 @@ from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
 from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict
-from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
 from airflow_provider_modelarts.operators.base import ModelArtsTask
 from airflow_provider_modelarts.operators.bulk import BulkTeardown, job_ids_of, new_report
@@ -39,44 +38,6 @@ TEARDOWN_STATE_KEY = "teardown_state"
 
 class _StillStopping(Exception):
     """The service refused the action because the job is still stopping; wait, then act again."""
-
-
-# ---- the requests, per family: the one place that knows which call stops or deletes what --------
-
-
-def send_stop(hook: ModelArtsHook, target: JobRef) -> None:
-    """Ask ``target`` to stop: v2 terminate, a v1 version's stop (every running version for a whole
-    v1 job), a visualization job's stop. RES has no stop API."""
-    family, job, version = target
-    if family is JobFamily.TRAINING:
-        hook.terminate_training_job(job)
-    elif family is JobFamily.VISUALIZATION:
-        hook.stop_visualization_job(job)
-    elif family is JobFamily.TRAINING_V1 and version is not None:
-        hook.stop_training_job_version(job, version)
-    elif family is JobFamily.TRAINING_V1:
-        for running in [v for v in hook.list_training_job_versions(job) if not v.is_terminal]:
-            hook.stop_training_job_version(job, running.version_id)
-    else:
-        raise AirflowException(f"{target.describe()}: RES jobs cannot be stopped through the API")
-
-
-def send_delete(
-    hook: ModelArtsHook, target: JobRef, job_type: str | None, offline_platform: Mapping[str, Any] | None
-) -> str | None:
-    """Ask the service to delete ``target``; RES's answer message, if any."""
-    family, job, version = target
-    if family is JobFamily.TRAINING:
-        hook.delete_training_job(job)
-    elif family is JobFamily.VISUALIZATION:
-        hook.delete_visualization_job(job)
-    elif family is JobFamily.TRAINING_V1 and version is not None:
-        hook.delete_training_job_version(job, version)
-    elif family is JobFamily.TRAINING_V1:
-        hook.delete_training_job_v1(job)
-    else:
-        return hook.delete_res_job(job, res_job_type(job_type), offline_platform)
-    return None
 
 
 def _leaves(value: object) -> list[object]:
@@ -191,8 +152,9 @@ class ModelArtsBaseOperator(BulkTeardown):
 
     def delete_step(self) -> Verdict | None:
         """Request the deletion; a verdict if there is nothing to wait for."""
+        job_type, platform = self.res_arguments()
         try:
-            message = send_delete(self.hook, self.target(), *self.res_arguments())
+            message = self.hook.delete_job(*self.target(), job_type=job_type, offline_platform=platform)
         except ModelArtsNotFoundError as exc:
             # RES answers del-job for a job of another type this way while the job still exists.
             return self.confirmed_absent(exc)
@@ -228,7 +190,7 @@ class ModelArtsBaseOperator(BulkTeardown):
         if settled is not None:
             return settled if settled.done else None
         try:
-            send_stop(self.hook, self.target())
+            self.hook.stop_job(*self.target())
         except ModelArtsNotFoundError as exc:
             return self.confirmed_absent(exc)
         except ModelArtsApiError:
