@@ -51,7 +51,7 @@ class EmulatorProcess:
             found = re.search(r"listening on (\S+)", line)
             if found:
                 self.url = found.group(1)
-            if line.startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="):
+            if line.removeprefix("export ").startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="):
                 self.connection = json.loads(line.split("=", 1)[1].strip().strip("'"))
                 return self
         self.__exit__(None, None, None)

@@ -65,7 +65,7 @@ def _clean(emu: EmulatorProcess, family: str, count: int, conn_id: str) -> dict[
         deferrable=False,
         wait_for_completion=True,
         poll_interval=POLL_INTERVAL,
-        max_wait=300,
+        timeout=300,
         modelarts_conn_id=conn_id,
     )
     before = emu.requests()

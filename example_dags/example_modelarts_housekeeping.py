@@ -4,8 +4,9 @@ Two styles side by side:
 
 * v2 training jobs: ``ModelArtsCleanupJobsOperator`` selects finished jobs older than the cut-off,
   deletes them 100 per call, and defers until every one is confirmed gone.
-* v1 training jobs: a task lists the old finished jobs and dynamic task mapping deletes each one
-  with ``ModelArtsDeleteTrainingJobV1Operator``, deferring while ModelArts removes it.
+* v1 training jobs: a task picks the old finished jobs, and one ``ModelArtsTeardownJobOperator``
+  task with ``job_ids`` deletes them all (no task per job), checking each again right before its
+  delete: a job that runs again is left alone and named in the report.
 
 Neither holds a worker slot while ModelArts does the work.
 """
@@ -22,7 +23,7 @@ from airflow_provider_modelarts.api.statuses import V1Status, V2Phase
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators.modelarts import (
     ModelArtsCleanupJobsOperator,
-    ModelArtsDeleteTrainingJobV1Operator,
+    ModelArtsTeardownJobOperator,
 )
 
 POLL_INTERVAL = float(os.environ.get("MODELARTS_EXAMPLE_POLL_INTERVAL", "30"))
@@ -59,6 +60,8 @@ with DAG(
 
     @task
     def find_old_v1_jobs(params: dict) -> list[str]:
+        """Old jobs whose latest version finished (the list shows only that one; the teardown
+        below checks every version again before it deletes a job)."""
         cutoff_ms = int((time.time() - params["older_than_hours"] * 3600) * 1000)
         jobs = [
             job
@@ -69,14 +72,17 @@ with DAG(
         print(f"{len(jobs)} finished v1 training job(s) older than the cut-off; deleting {len(ids)}")
         return ids
 
-    # [START howto_modelarts_housekeeping_mapped_delete]
-    ModelArtsDeleteTrainingJobV1Operator.partial(
+    # [START howto_modelarts_housekeeping_list_delete]
+    ModelArtsTeardownJobOperator(
         task_id="delete_old_v1_jobs",
+        job_family="training_v1",
+        job_ids=find_old_v1_jobs(),  # one task for the whole list
+        stop_first=False,  # a job found running is left alone (and named in the report)
+        fail_on_errors=False,  # housekeeping: report what was left, do not fail the run
         poll_interval=POLL_INTERVAL,
         deferrable=True,
-        max_active_tis_per_dag=16,
-    ).expand(job_id=find_old_v1_jobs())
-    # [END howto_modelarts_housekeeping_mapped_delete]
+    )
+    # [END howto_modelarts_housekeeping_list_delete]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,15 @@
-"""Post-training teardown: wait for training to end, stop what still runs, delete, confirm it is gone.
+"""Post-training teardown: stop what still runs, delete, confirm it is gone.
+
+Two forms side by side:
+
+* one task: ``ModelArtsTeardownJobOperator`` stops a job if it runs, waits, deletes it and waits
+  until it is gone; with ``job_ids`` it does that for many jobs of one family in one task;
+* step by step: a stopped-sensor, a terminate (or stop) operator, a delete operator and a
+  deleted-sensor, when the steps need their own retries, trigger rules or neighbours.
 
 Trigger it with the ids of the jobs to tear down, for example::
 
-    airflow dags trigger example_modelarts_teardown --conf '{"training_job_id": "3faf5c03-..."}'
+    airflow dags trigger example_modelarts_teardown --conf '{"job_ids": ["3faf5c03-..."]}'
 
 Each branch runs only for the ids it is given; the waits are deferrable, so no worker slot is
 held while ModelArts stops and deletes the jobs.
@@ -16,13 +23,14 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_modelarts.operators.modelarts import (
+    ModelArtsDeleteResJobOperator,
     ModelArtsDeleteTrainingJobOperator,
     ModelArtsDeleteTrainingJobV1Operator,
     ModelArtsDeleteVisualizationJobOperator,
     ModelArtsStopTrainingJobVersionOperator,
     ModelArtsStopVisualizationJobOperator,
+    ModelArtsTeardownJobOperator,
     ModelArtsTerminateTrainingJobOperator,
-    RESDeleteJobOperator,
 )
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
 
@@ -37,8 +45,10 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["modelarts", "teardown", "example"],
+    render_template_as_native_obj=True,  # "{{ params.job_ids }}" renders to a list
     default_args={"retries": RETRIES, "retry_delay": timedelta(seconds=30)},
     params={
+        "job_ids": Param([], type="array", description="v2 training jobs to tear down in one task"),
         "training_job_id": Param(None, type=["null", "string"], description="v2 training job id"),
         "v1_job_id": Param(None, type=["null", "integer"], description="v1 training job id"),
         "v1_version_id": Param(
@@ -56,6 +66,22 @@ with DAG(
         """Run a branch only when its id was passed in the DAG run's conf."""
         return context["params"].get(name) is not None
 
+    @task.short_circuit
+    def any_given(name: str, **context) -> bool:
+        """Run a branch only when its list of ids is not empty."""
+        return bool(context["params"].get(name))
+
+    # [START howto_modelarts_teardown_job]
+    teardown_all = ModelArtsTeardownJobOperator(
+        task_id="tear_down_training_jobs",
+        job_family="training",
+        job_ids="{{ params.job_ids }}",  # or job_id=... for one job, or an XComArg
+        poll_interval=POLL_INTERVAL,
+        deferrable=True,
+    )
+    any_given.override(task_id="has_job_ids")("job_ids") >> teardown_all
+    # [END howto_modelarts_teardown_job]
+
     # [START howto_modelarts_v2_teardown]
     wait_for_training = ModelArtsJobStoppedSensor(
         task_id="wait_for_training_to_finish",
@@ -68,14 +94,14 @@ with DAG(
     )
     terminate = ModelArtsTerminateTrainingJobOperator(
         task_id="terminate_training_job",
-        training_job_id="{{ params.training_job_id }}",
+        job_id="{{ params.training_job_id }}",
         poll_interval=POLL_INTERVAL,
         deferrable=True,
         trigger_rule="none_failed",
     )
     delete = ModelArtsDeleteTrainingJobOperator(
         task_id="delete_training_job",
-        training_job_id="{{ params.training_job_id }}",
+        job_id="{{ params.training_job_id }}",
         wait_for_completion=False,
     )
     confirm_gone = ModelArtsJobDeletedSensor(
@@ -125,7 +151,7 @@ with DAG(
     # [END howto_modelarts_visualization_teardown]
 
     # [START howto_res_del_job]
-    delete_res = RESDeleteJobOperator(
+    delete_res = ModelArtsDeleteResJobOperator(
         task_id="delete_res_job",
         job_id="{{ params.res_job_id }}",
         job_type="{{ params.res_job_type }}",

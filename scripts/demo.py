@@ -74,8 +74,21 @@ def _seed_teardown_jobs(server: Any) -> dict[str, Any]:
             f"/v1/{project}/visualization-jobs",
             {"job_name": "demo-tensorboard", "config": {}},
         )
+        pipeline = [
+            _create(
+                client,
+                f"/v2/{project}/training-jobs",
+                {
+                    "kind": "job",
+                    "metadata": {"name": f"demo-pipeline-{n}"},
+                    "emulator": {"run_seconds": None},
+                },
+            )["metadata"]["id"]
+            for n in range(3)
+        ]
     [res] = server.seed("res", 1, name="demo-res-etl", type="etl", status="RUNNING")
     return {
+        "job_ids": pipeline,
         "training_job_id": v2["metadata"]["id"],
         "v1_job_id": int(v1["job_id"]),
         "v1_version_id": int(v1["version_id"]),
@@ -170,6 +183,10 @@ def main() -> int:
         }
         session = _session(connection)
         torn_down = {key: _state(session, fam, str(teardown[key])) for key, fam in families.items()}
+        torn_down |= {
+            f"job_ids[{n}]": _state(session, "training", job) for n, job in enumerate(teardown["job_ids"])
+        }
+        families |= {f"job_ids[{n}]": "training (list)" for n in range(len(teardown["job_ids"]))}
         swept = {group: [_state(session, "training" if "v2" in group else "training_v1", j) for j in jobs]
                  for group, jobs in sweep.items()}  # fmt: skip
         session.close()
@@ -189,7 +206,8 @@ def main() -> int:
         print(f"  {dag_id:<34} {'success' if code == 0 else f'FAILED (exit {code})':<18} {seconds:5.1f} s")
     print("Teardown (example_modelarts_teardown)")
     for key, state in torn_down.items():
-        print(f"  {families[key]:<14} {teardown[key]!s:<38} {state}")
+        job = teardown[key] if key in teardown else teardown["job_ids"][int(key[8:-1])]
+        print(f"  {families[key]:<16} {job!s:<38} {state}")
     stopped = (
         requests.get("v2.terminate", 0) + requests.get("v1.version_stop", 0) + requests.get("vis.stop", 0)
     )

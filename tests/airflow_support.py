@@ -12,7 +12,11 @@ Airflow imports that moved between 3.1 and 3.3 are resolved here once, so the su
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from typing import Any
 
@@ -25,9 +29,9 @@ from airflow_provider_modelarts.emulator import EmulatorServer
 AIRFLOW_VERSION = tuple(int(part) for part in version("apache-airflow-core").split(".")[:2])
 AIRFLOW_3_2_PLUS = AIRFLOW_VERSION >= (3, 2)
 if AIRFLOW_3_2_PLUS:
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from airflow.dag_processing.dagbag import DagBag as DagBag  # for the example DAG tests
 else:
-    from airflow.models.dagbag import DagBag, sync_bag_to_db  # type: ignore[no-redef]
+    from airflow.models.dagbag import DagBag as DagBag  # type: ignore[no-redef]
 
 EVENT_TIMEOUT = 30.0
 MAX_DEFERRALS = 4
@@ -129,15 +133,23 @@ def drive(
     raise AssertionError(f"the task deferred more than {MAX_DEFERRALS} times")
 
 
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A small scripted HTTP server on 127.0.0.1 (for answers the emulator never gives); its URL.
+    Stopped, and its thread joined, on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 def sync_dags_to_db(*dags: Any) -> None:
     """Store DAGs defined in a test the way the DAG processor would, so ``dag.test()`` can run them."""
-    import tempfile
+    from airflow_provider_modelarts.emulator.testing import store_dags
 
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-
-    DagBundlesManager().sync_bundles_to_db()
-    with tempfile.TemporaryDirectory() as empty:
-        bag = DagBag(dag_folder=empty)
-    for dag in dags:
-        bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    store_dags(*dags)

@@ -16,7 +16,12 @@ from pydantic import BaseModel, ValidationError
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.endpoints import Service
-from airflow_provider_modelarts.api.errors import ModelArtsResponseError
+from airflow_provider_modelarts.api.errors import (
+    ModelArtsApiError,
+    ModelArtsConflictError,
+    ModelArtsNotFoundError,
+    ModelArtsResponseError,
+)
 from airflow_provider_modelarts.api.exchange import ApiRequest, ApiResponse, Plan
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import (
@@ -747,3 +752,69 @@ def find_project_id(region: str) -> Plan[str]:
         )
 
     return plan()
+
+
+# ---- the teardown requests of any family: which call stops or deletes what ----------------------
+
+
+def stop_job(
+    project_id: str, family: JobFamily | str, job_id: str | int, version_id: str | int | None = None
+) -> Plan[int]:
+    """Ask a job to stop: v2 terminate, a v1 version's stop (every running version for a whole v1
+    job), a visualization job's stop. Returns the number of stop requests sent. RES has no stop API."""
+    fam, job, version = ids.job_target(family, job_id, version_id)
+    if fam is JobFamily.RES:
+        raise ValueError("job_family: RES jobs cannot be stopped through the API")
+    if fam is JobFamily.TRAINING:
+        return _counted(terminate_training_job(project_id, job))
+    if fam is JobFamily.VISUALIZATION:
+        return _counted(stop_visualization_job(project_id, job))
+    if version is not None:
+        return _counted(stop_training_job_version(project_id, job, version))
+
+    def every_running_version() -> Plan[int]:
+        versions = yield from list_training_job_versions(project_id, job)
+        running = [v.version_id for v in versions if not v.is_terminal]
+        for number in running:
+            try:
+                yield from stop_training_job_version(project_id, job, number)
+            except ModelArtsApiError as exc:
+                # Refused ("can't be stop", 409) or gone: that version finished since the list;
+                # the others still stop. Auth, throttling and server errors are not that.
+                if type(exc) not in (ModelArtsApiError, ModelArtsConflictError, ModelArtsNotFoundError):
+                    raise
+        return len(running)
+
+    return every_running_version()
+
+
+def delete_job(
+    project_id: str,
+    family: JobFamily | str,
+    job_id: str | int,
+    version_id: str | int | None = None,
+    *,
+    job_type: str | None = None,
+    offline_platform: Mapping[str, Any] | None = None,
+) -> Plan[str | None]:
+    """Delete a job (or a v1 version); RES's answer message, if any (RES needs ``job_type``)."""
+    fam, job, version = ids.job_target(family, job_id, version_id)
+    if fam is JobFamily.TRAINING:
+        return _nothing(delete_training_job(project_id, job))
+    if fam is JobFamily.VISUALIZATION:
+        return _nothing(delete_visualization_job(project_id, job))
+    if fam is JobFamily.TRAINING_V1:
+        if version is not None:
+            return _nothing(delete_training_job_version(project_id, job, version))
+        return _nothing(delete_training_job_v1(project_id, job))
+    return delete_res_job(project_id, job, res_job_type(job_type), offline_platform)
+
+
+def _counted(plan: Plan[Any]) -> Plan[int]:
+    yield from plan
+    return 1
+
+
+def _nothing(plan: Plan[None]) -> Plan[str | None]:
+    yield from plan
+    return None

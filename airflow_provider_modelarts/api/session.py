@@ -396,7 +396,7 @@ def _retire(session: ModelArtsSession | None) -> None:
                 loop.call_soon_threadsafe(_close_on_its_loop, client)
 
 
-_CLOSING: set[asyncio.Future[None]] = set()  # closes under way: a task nobody holds may be collected
+_CLOSING: set[asyncio.Future[None]] = set()  # closes under way, kept until they finish
 
 
 def _close_on_its_loop(client: httpx.AsyncClient) -> None:

@@ -38,6 +38,7 @@ from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import ALL_ROUTES, FaultInjector, FaultRule, Stats
 from airflow_provider_modelarts.emulator.store import JobStore
+from airflow_provider_modelarts.emulator.users import Directory, User
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
     Context,
@@ -91,12 +92,13 @@ class EmulatorApp:
     ) -> None:
         self.config = config or EmulatorConfig()
         self.clock = clock or Clock()
-        self.store = JobStore(self.config, self.clock)
+        self.users = Directory(self.config)
+        self.store = JobStore(self.config, self.clock, self.users)
         self.stats = Stats()
         self.faults = FaultInjector(fault_seed, self.stats)
         self.tokens = TokenRegistry()
-        self.auth = Authenticator(self.config, self.clock, self.tokens, self.stats)
-        self.context = Context(self.config, self.store, self.stats, self._issue_token)
+        self.auth = Authenticator(self.config, self.clock, self.tokens, self.stats, self.users)
+        self.context = Context(self.config, self.store, self.stats, self.users, self._issue_token)
         self._control: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "stats"): lambda _r: json_response(200, self.stats_view()),
             ("POST", "faults"): self._control_faults,
@@ -108,8 +110,8 @@ class EmulatorApp:
 
     # ---- state ------------------------------------------------------------------------------
 
-    def _issue_token(self, project_id: str | None) -> tuple[str, float, float]:
-        token = self.tokens.issue(project_id, self.clock.now(), self.config.token_ttl_seconds)
+    def _issue_token(self, project_id: str | None, user: User) -> tuple[str, float, float]:
+        token = self.tokens.issue(project_id, user, self.clock.now(), self.config.token_ttl_seconds)
         self.stats.token_issued()
         return token.value, token.issued_at, token.expires_at
 
@@ -259,7 +261,7 @@ class EmulatorApp:
             response = family_error(request.family, decision.status, code, message)
             if decision.retry_after is not None:
                 response.headers.append(("retry-after", str(decision.retry_after)))
-        if response is None and request.route != "iam.tokens":
+        if response is None and request.route not in routes_iam.PUBLIC_ROUTES:
             response = self.auth.check(request, _unquote(request.params.get("project_id")))
         if response is None:
             response = handler(self.context, request)

@@ -3,9 +3,10 @@
 AK/SK: the ``SDK-HMAC-SHA256`` signature is recomputed with the shared signer from the request as
 received (raw path, raw query, headers, body bytes); the AK must be known, ``X-Sdk-Date`` must be
 signed and within 15 minutes of the server clock (plus ``clock_skew_seconds``), and the temporary
-AK needs its ``X-Security-Token``. Every AK/SK failure is the gateway's 401 ``APIGW.0301`` (the
-exact reason is in the ``X-Emulator-Reason`` header). With ``lockout_enabled`` an AK is refused for
-5 minutes after more than 5 consecutive signature failures.
+AK needs its ``X-Security-Token``. The access key (or the token) tells which IAM user calls; the
+routes read it from ``request.user`` (see :mod:`.users`). Every AK/SK failure is the gateway's 401
+``APIGW.0301`` (the exact reason is in the ``X-Emulator-Reason`` header). With ``lockout_enabled``
+an AK is refused for 5 minutes after more than 5 consecutive signature failures.
 
 Tokens: ``X-Auth-Token`` must be one this emulator issued and not expired (401 ``ModelArts.0201`` /
 ``0202`` / ``0203``). A token without project scope gets 401 ``ModelArts.0212``. The project in the
@@ -25,6 +26,7 @@ from airflow_provider_modelarts.emulator import defaults
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import Stats
+from airflow_provider_modelarts.emulator.users import Directory, User
 from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
@@ -49,6 +51,7 @@ class IssuedToken:
     issued_at: float
     expires_at: float
     project_id: str | None
+    user: User
 
 
 class TokenRegistry:
@@ -58,8 +61,8 @@ class TokenRegistry:
         self._lock = threading.Lock()
         self._tokens: dict[str, IssuedToken] = {}
 
-    def issue(self, project_id: str | None, now: float, ttl: float) -> IssuedToken:
-        token = IssuedToken("MIIEmu" + secrets.token_urlsafe(96), now, now + ttl, project_id)
+    def issue(self, project_id: str | None, user: User, now: float, ttl: float) -> IssuedToken:
+        token = IssuedToken("MIIEmu" + secrets.token_urlsafe(96), now, now + ttl, project_id, user)
         with self._lock:
             self._tokens[token.value] = token
         return token
@@ -76,8 +79,11 @@ class TokenRegistry:
 class Authenticator:
     """Decides whether a request may pass; ``check`` returns None or the error response."""
 
-    def __init__(self, config: EmulatorConfig, clock: Clock, tokens: TokenRegistry, stats: Stats) -> None:
+    def __init__(
+        self, config: EmulatorConfig, clock: Clock, tokens: TokenRegistry, stats: Stats, users: Directory
+    ) -> None:
         self.config = config
+        self.users = users
         self.clock = clock
         self.tokens = tokens
         self.stats = stats
@@ -114,6 +120,7 @@ class Authenticator:
                 request, 401, "ModelArts.0212", "The token has no project; use a project token"
             )
         request.token_project = token.project_id
+        request.user = token.user
         return self._check_project(request, project_id, token.project_id)
 
     def _check_project(self, request: Request, in_url: str | None, allowed: str | None) -> Response | None:
@@ -145,13 +152,6 @@ class Authenticator:
         response.headers.append((REASON_HEADER, reason))
         return response
 
-    def _secret_of(self, access_key: str) -> tuple[str, str | None] | None:
-        if access_key == self.config.access_key:
-            return self.config.secret_key, None
-        if access_key == self.config.temp_access_key:
-            return self.config.temp_secret_key, self.config.security_token
-        return None
-
     def _check_signature(self, request: Request) -> Response | None:
         parsed = signer.parse_authorization(request.headers["authorization"])
         if parsed is None:
@@ -161,10 +161,10 @@ class Authenticator:
             locked_until = self._locked_until.get(parsed.access_key)
         if self.config.lockout_enabled and locked_until is not None and now < locked_until:
             return self._gateway(request, "the access key is locked after repeated signature failures")
-        known = self._secret_of(parsed.access_key)
+        known = self.users.access_key(parsed.access_key)
         if known is None:
             return self._gateway(request, "unknown access key")
-        secret_key, security_token = known
+        secret_key, security_token = known.secret_key, known.security_token
         if security_token is not None and not hmac.compare_digest(
             request.headers.get(SECURITY_TOKEN_HEADER, "").encode(), security_token.encode()
         ):
@@ -188,6 +188,7 @@ class Authenticator:
             return self._gateway(request, "signature mismatch")
         with self._lock:
             self._failures.pop(parsed.access_key, None)
+        request.user = known.user
         return None
 
     def _count_failure(self, access_key: str, now: float) -> None:

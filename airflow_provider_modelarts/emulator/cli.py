@@ -1,10 +1,7 @@
 """``modelarts-emulator``: serve the emulator until Ctrl-C or SIGTERM.
 
-Seed file (``--seed FILE``): JSON, either a list of seed entries or ``{"jobs": [entry, ...]}``;
-an entry is ``{"family": "training" | "training_v1" | "visualization" | "res", "count": 1,
-"name": "...", "description": "...", "status": <initial status>, "age_seconds": 0,
-"emulator": {"outcome": "completed" | "failed" | "abnormal", "run_seconds": <float or null>,
-"delete_fails": false}, "type": "<RES job type>", "job_id": "<RES id>", "versions": 1}``.
+It prints its URL and an ``export AIRFLOW_CONN_MODELARTS_DEFAULT='...'`` line to paste into the
+shell that runs Airflow. A port in use ends with one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -22,14 +19,31 @@ from airflow_provider_modelarts.emulator import defaults
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.server import EmulatorServer
 
+SEED_FORMAT = """\
+seed file (--seed FILE) and POST /_emulator/seed:
+  a JSON list of entries, or {"jobs": [entry, ...]} (POST /_emulator/seed also takes one entry).
+  An entry (only "family" is required):
+    {"family": "training" | "training_v1" | "visualization" | "res",
+     "count": 1,                  1-100000; names get -00001... when above 1
+     "name": "training-job",
+     "description": "",
+     "status": "Running",         initial status kept until the job is stopped: a v2 phase,
+                                  a v1 code or name ("RUNNING", 8), a RES status
+     "age_seconds": 0,            how long ago the job was created
+     "workspace_id": "0",
+     "owner": "emulator-user",    any IAM user name
+     "emulator": {"outcome": "completed" | "failed" | "abnormal",
+                  "run_seconds": null, "delete_fails": false},
+     "versions": 1,               training_v1 only: 1-100 versions
+     "type": "etl", "job_id": "..."}   res only (job_id with count 1)
+  The same "emulator" object is accepted in the bodies of the public create endpoints.
+"""
+
 
 def _optional_seconds(text: str) -> float | None:
     if text.lower() in ("none", "null", "forever"):
         return None
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
+    return _seconds(text)
 
 
 def _seconds(text: str) -> float:
@@ -40,7 +54,12 @@ def _seconds(text: str) -> float:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="modelarts-emulator", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="modelarts-emulator",
+        description="A local ModelArts / RES / IAM emulator; serves until Ctrl-C or SIGTERM.",
+        epilog=SEED_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--host", default=defaults.HOST)
     p.add_argument("--port", type=int, default=defaults.PORT, help="0 picks a free port")
     p.add_argument("--access-key", default=defaults.ACCESS_KEY)
@@ -50,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--iam-user", default=defaults.IAM_USER)
     p.add_argument("--iam-password", default=defaults.IAM_PASSWORD)
     p.add_argument("--iam-domain", default=defaults.IAM_DOMAIN)
-    p.add_argument("--seed", type=Path, metavar="FILE", help="JSON seed file (format in the module doc)")
+    p.add_argument("--seed", type=Path, metavar="FILE", help="JSON seed file (format below)")
     p.add_argument("--create-seconds", type=_seconds, default=defaults.CREATE_SECONDS)
     p.add_argument("--pending-seconds", type=_seconds, default=defaults.PENDING_SECONDS)
     p.add_argument("--run-seconds", type=_optional_seconds, default=defaults.RUN_SECONDS, help="or 'none'")
@@ -61,6 +80,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-skew-seconds", type=float, default=0.0)
     p.add_argument("--v1-failure-status", type=int, default=defaults.V1_FAILURE_STATUS, choices=(200, 400))
     p.add_argument("--lockout", action="store_true", help="lock an AK after repeated signature failures")
+    p.add_argument(
+        "--v2-search-default-workspace",
+        default=defaults.DEFAULT_WORKSPACE,
+        metavar="ID",
+        help="workspace of a v2 search without workspace_id: an id (default 0) or 'all'",
+    )
+    p.add_argument(
+        "--v1-lists-by-user", action="store_true", help="v1 and RES lists show only the caller's jobs"
+    )
+    p.add_argument(
+        "--workspace", action="append", default=[], metavar="ID", help="declare a workspace (repeatable)"
+    )
     p.add_argument("--auth-type", default="aksk", choices=("aksk", "token", "temporary"),
                    help="auth type of the printed Airflow connection")  # fmt: skip
     p.add_argument("--log-level", default="warning")
@@ -86,6 +117,11 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
         clock_skew_seconds=args.clock_skew_seconds,
         v1_failure_status=args.v1_failure_status,
         lockout_enabled=args.lockout,
+        v2_search_default_workspace=(
+            None if args.v2_search_default_workspace == "all" else args.v2_search_default_workspace
+        ),
+        v1_lists_by_user=args.v1_lists_by_user,
+        workspaces=tuple(args.workspace),
     )
 
 
@@ -95,6 +131,12 @@ def read_seed(path: Path) -> list[Any]:
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of seed entries or {{'jobs': [...]}}")
     return entries
+
+
+def export_line(connection: dict[str, Any], conn_id: str = "modelarts_default") -> str:
+    """A shell line that sets the connection's ``AIRFLOW_CONN_*`` variable (single-quoted JSON)."""
+    text = json.dumps(connection, separators=(",", ":")).replace("'", "'\\''")
+    return f"export AIRFLOW_CONN_{conn_id.upper()}='{text}'"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +157,16 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.start()
-        connection = json.dumps(server.airflow_connection(args.auth_type), separators=(",", ":"))
+        try:
+            server.start()
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            print(f"modelarts-emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+            return 2
         print(f"ModelArts emulator listening on {server.url}")
         for family, ids in created.items():
             print(f"seeded {len(ids)} {family} job(s)")
-        print(f"AIRFLOW_CONN_MODELARTS_DEFAULT='{connection}'", flush=True)
+        print(export_line(server.airflow_connection(args.auth_type)), flush=True)
         while not done.wait(0.5):
             pass
     finally:

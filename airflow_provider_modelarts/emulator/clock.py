@@ -29,3 +29,8 @@ class Clock:
     @property
     def offset(self) -> float:
         return self._offset
+
+
+def ms(seconds: float) -> int:
+    """Epoch seconds (or a duration) in the milliseconds the APIs use."""
+    return int(seconds * 1000)

@@ -1,4 +1,13 @@
-"""The emulator's settings: credentials, durations and the knobs for unconfirmed behaviour."""
+"""The emulator's settings: credentials, durations and the knobs for unconfirmed behaviour.
+
+Scope knobs (the documentation leaves these open):
+
+* ``v2_search_default_workspace``: the workspace a v2 search without ``workspace_id`` covers;
+  ``"0"`` (default) or ``None`` for every workspace of the project.
+* ``v1_lists_by_user``: whether the v1 training, visualization and RES lists show only the
+  caller's jobs (default ``False``: every user's jobs of the listed workspace).
+* ``workspaces``: workspace ids that exist besides ``"0"`` and those holding a job.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +29,9 @@ MUTABLE_SETTINGS = frozenset(
         "clock_skew_seconds",
         "v1_failure_status",
         "lockout_enabled",
+        "v2_search_default_workspace",
+        "v1_lists_by_user",
+        "workspaces",
     }
 )
 
@@ -40,6 +52,11 @@ class EmulatorConfig:
     iam_user: str = defaults.IAM_USER
     iam_password: str = defaults.IAM_PASSWORD
     iam_domain: str = defaults.IAM_DOMAIN
+    second_access_key: str = defaults.SECOND_ACCESS_KEY
+    second_secret_key: str = defaults.SECOND_SECRET_KEY
+    second_user_id: str = defaults.SECOND_USER_ID
+    second_iam_user: str = defaults.SECOND_IAM_USER
+    second_iam_password: str = defaults.SECOND_IAM_PASSWORD
 
     create_seconds: float = defaults.CREATE_SECONDS
     pending_seconds: float = defaults.PENDING_SECONDS
@@ -51,6 +68,9 @@ class EmulatorConfig:
     clock_skew_seconds: float = 0.0  # added to the server clock when checking X-Sdk-Date
     v1_failure_status: int = defaults.V1_FAILURE_STATUS  # HTTP status of v1 "is_success: false"
     lockout_enabled: bool = False
+    v2_search_default_workspace: str | None = defaults.DEFAULT_WORKSPACE  # None: every workspace
+    v1_lists_by_user: bool = False
+    workspaces: tuple[str, ...] = ()  # declared workspaces besides "0" and those holding a job
 
     @classmethod
     def for_tests(cls, **overrides: Any) -> EmulatorConfig:
@@ -73,9 +93,16 @@ class EmulatorConfig:
                 raise ValueError(
                     f"{key}: not a setting that can be changed (one of {sorted(MUTABLE_SETTINGS)})"
                 )
-            if key == "lockout_enabled":
+            if key in ("lockout_enabled", "v1_lists_by_user"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key}: must be true or false")
+            elif key == "v2_search_default_workspace":
+                if value is not None and (not isinstance(value, str) or not value):
+                    raise ValueError(f"{key}: a workspace id, or null for every workspace")
+            elif key == "workspaces":
+                if not isinstance(value, list | tuple) or not all(isinstance(w, str) and w for w in value):
+                    raise ValueError(f"{key}: a list of workspace ids")
+                value = tuple(value)
             elif key == "v1_failure_status":
                 if not isinstance(value, int) or isinstance(value, bool) or not 200 <= value <= 599:
                     raise ValueError(f"{key}: must be an HTTP status such as 200 or 400")
@@ -93,6 +120,7 @@ class EmulatorConfig:
     def public(self) -> dict[str, Any]:
         """The settings without the secret key (for the stats answer)."""
         data = asdict(self)
-        for secret in ("secret_key", "temp_secret_key", "iam_password", "security_token"):
+        secrets = ("secret_key", "temp_secret_key", "iam_password", "security_token")
+        for secret in (*secrets, "second_secret_key", "second_iam_password"):
             data.pop(secret)
         return data

@@ -10,7 +10,13 @@ temporary AK / SK      ``EMULATORTEMPKEY00001`` / ``EmulatorTempSecret0000000000
 security token         ``EMULATOR-SECURITY-TOKEN-0001`` (required with the temporary AK)
 project id / region    ``0123456789abcdef0123456789abcdef`` / ``cn-north-4``
 IAM user / password    ``emulator-user`` / ``emulator-password`` in domain ``emulator-domain``
+second user: AK / SK   ``EMULATORACCESSKEY002`` / ``EmulatorSecretKey0000000000000000000002``
+second IAM user        ``emulator-user-2`` / ``emulator-password-2`` (same domain and project)
 =====================  ===========================================================
+
+The first set of credentials (AK/SK, temporary AK/SK and IAM user) belongs to the default user
+(id :data:`USER_ID`); the second set to another IAM user of the same account (id
+:data:`SECOND_USER_ID`), so tests can act as someone else.
 
 Durations (seconds): a v2 job is ``Creating`` for :data:`CREATE_SECONDS`, ``Pending`` for
 :data:`PENDING_SECONDS`, ``Running`` for :data:`RUN_SECONDS`; stopping takes :data:`STOP_SECONDS`;
@@ -33,6 +39,14 @@ USER_ID = "00000000000000000000000000000001"
 IAM_USER = "emulator-user"
 IAM_PASSWORD = "emulator-password"
 IAM_DOMAIN = "emulator-domain"
+
+SECOND_ACCESS_KEY = "EMULATORACCESSKEY002"
+SECOND_SECRET_KEY = "EmulatorSecretKey0000000000000000000002"
+SECOND_USER_ID = "00000000000000000000000000000002"
+SECOND_IAM_USER = "emulator-user-2"
+SECOND_IAM_PASSWORD = "emulator-password-2"
+
+DEFAULT_WORKSPACE = "0"
 
 HOST = "127.0.0.1"
 PORT = 8089

@@ -1,7 +1,9 @@
-"""IAM: password tokens (``POST /v3/auth/tokens``) and the project lookup (``GET /v3/projects``).
+"""IAM: the version document (``GET /v3``, no authentication, as keystoneauth asks for it first),
+password tokens (``POST /v3/auth/tokens``) and the project lookup (``GET /v3/projects``).
 
-A token request must use the ``password`` method with the emulator's user, password and domain
-(by name; the domain id is accepted too). Scope: ``project.id`` equal to the emulator's project or
+A token request must use the ``password`` method with one of the emulator's two IAM users (see
+:mod:`.users`), its password and the domain (by name; the domain id is accepted too); the token
+acts as that user. Scope: ``project.id`` equal to the emulator's project or
 ``project.name`` equal to its region gives a project token; a ``domain`` scope or no scope gives a
 token without project (ModelArts refuses it with 401 ``ModelArts.0212``); another project is 401.
 ``?nocatalog`` drops the (always empty) catalog. Errors use the Keystone shape.
@@ -52,9 +54,8 @@ def issue_token(ctx: Context, request: Request) -> Response:
     domain_ok = isinstance(domain, dict) and (
         domain.get("name") == config.iam_domain or domain.get("id") == config.domain_id
     )
-    if not (
-        user.get("name") == config.iam_user and user.get("password") == config.iam_password and domain_ok
-    ):
+    who = ctx.users.password_user(user.get("name"), user.get("password"))
+    if who is None or not domain_ok:
         return keystone_error(401, "The username or password is wrong.")
     scope = _get(body, "auth", "scope")
     project = _get(scope, "project")
@@ -68,15 +69,15 @@ def issue_token(ctx: Context, request: Request) -> Response:
             return keystone_error(401, "The project in the scope does not exist or is not accessible.")
     elif scope is not None and not isinstance(_get(scope, "domain"), dict):
         return keystone_error(400, "auth.scope must name a project or a domain")
-    value, issued_at, expires_at = ctx.issue_token(project_id)
+    value, issued_at, expires_at = ctx.issue_token(project_id, who)
     domain_view = {"id": config.domain_id, "name": config.iam_domain}
     token: dict[str, Any] = {
         "expires_at": iso(expires_at),
         "issued_at": iso(issued_at),
         "methods": ["password"],
         "user": {
-            "id": config.user_id,
-            "name": config.iam_user,
+            "id": who.id,
+            "name": who.name,
             "domain": domain_view,
             "password_expires_at": "",
         },
@@ -107,7 +108,32 @@ def projects(ctx: Context, request: Request) -> Response:
     return json_response(200, {"projects": shown, "links": {"self": "/v3/projects", "next": None}})
 
 
+VERSION_UPDATED = "2016-04-04T00:00:00Z"  # the documented sample's values
+VERSION_ID = "v3.6"
+
+
+def version(ctx: Context, request: Request) -> Response:
+    """The Keystone v3 version document; its ``self`` link is this emulator's ``/v3/``."""
+    host = request.headers.get("host", "127.0.0.1")
+    return json_response(
+        200,
+        {
+            "version": {
+                "id": VERSION_ID,
+                "status": "stable",
+                "updated": VERSION_UPDATED,
+                "media-types": [
+                    {"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}
+                ],
+                "links": [{"rel": "self", "href": f"http://{host}/v3/"}],
+            }
+        },
+    )
+
+
+PUBLIC_ROUTES = frozenset({"iam.version", "iam.tokens"})  # answered without authentication
 ROUTES: list[RouteSpec] = [
+    ("iam", r"/v3", {"GET": ("iam.version", version)}),
     ("iam", r"/v3/auth/tokens", {"POST": ("iam.tokens", issue_token)}),
     ("iam", r"/v3/projects", {"GET": ("iam.projects", projects)}),
 ]

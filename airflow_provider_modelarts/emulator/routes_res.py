@@ -6,6 +6,9 @@ Statuses are :class:`ResStatus` values: RUNNING for the run duration, then SUCCE
 ``del-job`` whose ``type`` differs from the job's type answers the not-found form (404 RES.1002);
 ``job-name`` matches a substring, ``job-status`` one status; list order is by ``operating_time``
 (``sortby``/``order`` accept ``operating_time``/``job_name`` and ``asc``/``desc``, default desc).
+The list is scoped like the v1 lists (:mod:`.routes_v1`): the documented ``workspace_id`` query
+defaults to ``"0"``; an unknown workspace answers ``ModelArts.0102`` in the RES error shape; with
+``v1_lists_by_user`` only the caller's jobs are listed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.operations import RES_JOB_TYPES, res_offline_platform
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import ResJob
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -45,7 +50,7 @@ def job_view(ctx: Context, job: ResJob, now: float) -> dict[str, Any]:
         "job_name": job.name,
         "job_description": job.description,
         "project_id": ctx.config.project_id,
-        "user_id": ctx.config.user_id,
+        "user_id": job.owner.id,
         "operating_time": ms(job.life.created_at),
         "request_info": "",
         "response_info": "",
@@ -82,8 +87,16 @@ def list_jobs(ctx: Context, request: Request) -> Response:
     if order not in ("asc", "desc") or sort_by not in ("operating_time", "job_name"):
         return bad("sortby: operating_time or job_name; order: asc or desc")
     name, status = request.first("job-name") or "", request.first("job-status") or ""
+    workspace_id = request.first("workspace_id") or DEFAULT_WORKSPACE
     with ctx.store.locked() as now:
-        views = [job_view(ctx, job, now) for job in ctx.store.res_all(now) if job.type == job_type]
+        scope = list_scope(ctx, request, workspace_id, ctx.config.v1_lists_by_user)
+        if scope is None:
+            return res_error(400, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
+        views = [
+            job_view(ctx, job, now)
+            for job in ctx.store.res_all(now)
+            if job.type == job_type and scope.shows(job.workspace_id, job.owner)
+        ]
         views = [v for v in views if name in v["job_name"] and (not status or v["job_status"] == status)]
         views.sort(key=lambda v: (v[sort_by], v["job_id"]), reverse=order == "desc")
         start = (page - 1) * size

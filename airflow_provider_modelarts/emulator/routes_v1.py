@@ -1,4 +1,6 @@
-"""v1 (legacy) training jobs and their versions.
+"""v1 (legacy) training jobs and their versions: create, list, versions, version detail, stop,
+delete and the description update (``PUT``). Versions answer in the flat documented shape of
+:mod:`.v1_jobs`; a created job starts INIT (1), then WAITING (7), as the documented sample shows.
 
 Failures use ``{"is_success": false, "error_code", "error_message"}`` with the HTTP status
 ``v1_failure_status`` (default 400; 200 is the other plausible reading of the docs). Unconfirmed
@@ -7,6 +9,10 @@ behaviour chosen here: a job or version that does not exist (never created, or d
 delete it answers unchanged; deleting the last visible version removes the job; the ``status``
 list filter takes one code or several separated by commas (or repeated); ``job_total_count``
 counts the jobs matching the filters; the quota is 200 jobs. Parameter errors are ``ModelArts.0104``.
+
+List scope (see :mod:`.scope`): the documented ``workspace_id`` query defaults to ``"0"``, so a list
+shows one workspace; an unknown one answers ``ModelArts.0102``. Whether the v1 lists show only the
+caller's jobs is undocumented: they do when the config's ``v1_lists_by_user`` is set (default off).
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ from typing import Any
 
 from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
 from airflow_provider_modelarts.api.statuses import V1Status
+from airflow_provider_modelarts.emulator import v1_jobs
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.scope import (
+    WORKSPACE_MISSING,
+    WORKSPACE_MISSING_MESSAGE,
+    Scope,
+    list_scope,
+)
 from airflow_provider_modelarts.emulator.store import Hints, V1Job, V1Version, Visibility
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -24,6 +38,7 @@ from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
     RouteSpec,
+    caller,
     json_response,
     ms,
     v1_error,
@@ -35,8 +50,9 @@ PARAM_ERROR = "ModelArts.0104"
 CANNOT = "ModelArts.0105"
 QUOTA = 200
 SORT_KEYS = ("job_name", "job_desc", "status", "duration", "version_count", "create_time")
-STOPPABLE = frozenset({V1Status.WAITING, V1Status.RUNNING})
+STOPPABLE = frozenset({V1Status.INIT, V1Status.WAITING, V1Status.RUNNING})
 NOT_FOUND_MESSAGE = "The resource you requested does not exist."
+DESCRIPTION_RULE = "job_desc: a string of 0 to 256 characters is required"
 
 
 def fail(ctx: Context, code: str, message: str) -> Response:
@@ -59,12 +75,14 @@ class ListParams:
     order: str
     search: str
     statuses: frozenset[int]
+    scope: Scope
 
 
 def list_params(
     ctx: Context, request: Request, sort_keys: tuple[str, ...], default_sort: str
 ) -> ListParams | Response:
-    """Read ``per_page``, ``page``, ``sortBy``, ``order``, ``search_content`` and ``status``."""
+    """Read ``per_page``, ``page``, ``sortBy``, ``order``, ``search_content``, ``status`` and
+    ``workspace_id``, and the list's scope (callers hold the store lock)."""
     values = {"per_page": "10", "page": "1"}
     for key in values:
         raw = request.first(key)
@@ -91,14 +109,18 @@ def list_params(
             if not part.strip().isdigit():
                 return fail(ctx, PARAM_ERROR, f"status: {value!r} is not a status code")
             statuses.add(int(part))
+    workspace_id = request.first("workspace_id") or DEFAULT_WORKSPACE
+    scope = list_scope(ctx, request, workspace_id, ctx.config.v1_lists_by_user)
+    if scope is None:
+        return fail(ctx, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
     return ListParams(
-        int(values["per_page"]), int(values["page"]), sort_by, order, search, frozenset(statuses)
+        int(values["per_page"]), int(values["page"]), sort_by, order, search, frozenset(statuses), scope
     )
 
 
-def list_page(params: ListParams, views: list[dict[str, Any]]) -> Response:
-    """The v1 list answer (training and visualization jobs): filter, sort, then cut one page."""
-    total = len(views)
+def list_page(params: ListParams, views: list[dict[str, Any]], total: int) -> Response:
+    """The v1 list answer (training and visualization jobs): filter, sort, then cut one page;
+    ``total``, the jobs of the project, sets ``job_count_limit``."""
     views = [
         view
         for view in views
@@ -120,34 +142,40 @@ def numeric(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 19 else None
 
 
-def version_view(ctx: Context, job: V1Job, version: V1Version, now: float) -> dict[str, Any]:
-    store = ctx.store
-    state = store.v1_version_state(job, version, now)
-    status = store.v1_status(version.life, now, ctx.config.run_seconds, state)
-    start, end = store.run_window(version.life, now, ctx.config.run_seconds)
-    return {
-        "version_id": version.id,
-        "version_name": version.name,
-        "pre_version_id": version.pre_version_id,
-        "status": int(status),
-        "create_time": ms(version.life.created_at),
-        "duration": ms(end - start) if start is not None else 0,
-        "start_time": ms(start) if start is not None else 0,
-        "job_desc": version.description,
-        "config": version.config,
-    }
+def version_status(ctx: Context, job: V1Job, version: V1Version, now: float) -> V1Status:
+    state = ctx.store.v1_version_state(job, version, now)
+    return ctx.store.v1_status(version.life, now, ctx.config.run_seconds, state)
+
+
+def version_view(ctx: Context, job: V1Job, version: V1Version, now: float, *, detail: bool) -> dict[str, Any]:
+    """The documented flat version (:func:`.v1_jobs.version_view`) at ``now``."""
+    start, end = ctx.store.run_window(version.life, now, ctx.config.run_seconds)
+    identity: dict[str, Any] = {"version_id": version.id, "version_name": version.name}
+    if version.pre_version_id is not None:
+        identity["pre_version_id"] = version.pre_version_id
+    return v1_jobs.version_view(
+        version.config,
+        identity,
+        status=int(version_status(ctx, job, version, now)),
+        create_time=ms(version.life.created_at),
+        duration=ms(end - start) if start is not None else 0,
+        start_time=ms(start) if start is not None else 0,
+        resource_id=version.resource_id,
+        detail=detail,
+    )
 
 
 def job_view(ctx: Context, job: V1Job, now: float) -> dict[str, Any]:
     versions = ctx.store.v1_versions(job, now)
-    latest = version_view(ctx, job, versions[0], now)
+    latest = versions[0]
+    start, end = ctx.store.run_window(latest.life, now, ctx.config.run_seconds)
     return {
         "job_id": job.id,
         "job_name": job.name,
-        "version_id": latest["version_id"],
-        "status": latest["status"],
+        "version_id": latest.id,
+        "status": int(version_status(ctx, job, latest, now)),
         "create_time": ms(job.created_at),
-        "duration": latest["duration"],
+        "duration": ms(end - start) if start is not None else 0,
         "job_desc": job.description,
         "version_count": len(versions),
     }
@@ -161,18 +189,18 @@ def _body(ctx: Context, request: Request) -> dict[str, Any] | Response:
 
 
 def _created(ctx: Context, job: V1Job, version: V1Version, now: float) -> Response:
-    """The answer to creating a job or a version: the job and its new version."""
-    view = version_view(ctx, job, version, now)
-    return ok(
-        {
-            "job_id": job.id,
-            "job_name": job.name,
-            "version_id": version.id,
-            "version_name": version.name,
-            "status": view["status"],
-            "create_time": view["create_time"],
-        }
-    )
+    """The answer to creating a job (with its ``resource_id``) or a version of it."""
+    answer: dict[str, Any] = {
+        "job_id": job.id,
+        "job_name": job.name,
+        "version_id": version.id,
+        "version_name": version.name,
+        "status": int(version_status(ctx, job, version, now)),
+        "create_time": ms(version.life.created_at),
+    }
+    if len(job.versions) == 1:
+        answer["resource_id"] = version.resource_id
+    return ok(answer)
 
 
 def create(ctx: Context, request: Request) -> Response:
@@ -186,10 +214,22 @@ def create(ctx: Context, request: Request) -> Response:
         hints = Hints.parse(body.get("emulator"))
     except ValueError as exc:
         return fail(ctx, PARAM_ERROR, str(exc))
-    config = body.get("config") if isinstance(body.get("config"), dict) else {}
+    workspace_id = body.get("workspace_id", DEFAULT_WORKSPACE)
+    if not isinstance(workspace_id, str) or not workspace_id:
+        return fail(ctx, PARAM_ERROR, "workspace_id: a workspace id")
+    try:
+        config = v1_jobs.V1Config.parse(body.get("config"))
+    except ValueError as exc:
+        return fail(ctx, PARAM_ERROR, str(exc))
     with ctx.store.locked() as now:
         job = ctx.store.create_v1(
-            name, description=str(body.get("job_desc") or ""), hints=hints, created_at=now, config=config
+            name,
+            description=str(body.get("job_desc") or ""),
+            hints=hints,
+            created_at=now,
+            config=config,
+            workspace_id=workspace_id,
+            owner=caller(ctx, request),
         )
         version = job.versions[-1]
         return _created(ctx, job, version, now)
@@ -222,13 +262,13 @@ def create_version(ctx: Context, request: Request) -> Response:
         return body
     try:
         hints = Hints.parse(body.get("emulator")) if "emulator" in body else None
+        config = v1_jobs.V1Config.parse(body.get("config"))
     except ValueError as exc:
         return fail(ctx, PARAM_ERROR, str(exc))
     with ctx.store.locked() as now:
         job = _job(ctx, request, now)
         if isinstance(job, Response):
             return job
-        config = body.get("config") if isinstance(body.get("config"), dict) else {}
         version = ctx.store.add_version(
             job, description=str(body.get("job_desc") or ""), created_at=now, config=config, hints=hints
         )
@@ -236,11 +276,12 @@ def create_version(ctx: Context, request: Request) -> Response:
 
 
 def list_jobs(ctx: Context, request: Request) -> Response:
-    params = list_params(ctx, request, SORT_KEYS, "job_name")
-    if isinstance(params, Response):
-        return params
     with ctx.store.locked() as now:
-        return list_page(params, [job_view(ctx, job, now) for job in ctx.store.v1_all(now)])
+        params = list_params(ctx, request, SORT_KEYS, "job_name")
+        if isinstance(params, Response):
+            return params
+        jobs = [job for job in ctx.store.v1_all(now) if params.scope.shows(job.workspace_id, job.owner)]
+        return list_page(params, [job_view(ctx, job, now) for job in jobs], len(ctx.store.v1))
 
 
 def list_versions(ctx: Context, request: Request) -> Response:
@@ -262,7 +303,7 @@ def list_versions(ctx: Context, request: Request) -> Response:
                 "job_name": job.name,
                 "job_desc": job.description,
                 "version_count": len(versions),
-                "versions": [version_view(ctx, job, version, now) for version in shown],
+                "versions": [version_view(ctx, job, version, now, detail=False) for version in shown],
             }
         )
 
@@ -273,7 +314,8 @@ def version_detail(ctx: Context, request: Request) -> Response:
         if isinstance(found, Response):
             return found
         job, version = found
-        return ok({"job_id": job.id, "job_name": job.name, **version_view(ctx, job, version, now)})
+        view = version_view(ctx, job, version, now, detail=True)
+        return ok({"job_id": job.id, "job_name": job.name, "job_desc": job.description, **view})
 
 
 def stop_version(ctx: Context, request: Request) -> Response:
@@ -282,8 +324,7 @@ def stop_version(ctx: Context, request: Request) -> Response:
         if isinstance(found, Response):
             return found
         job, version = found
-        state = ctx.store.v1_version_state(job, version, now)
-        status = ctx.store.v1_status(version.life, now, ctx.config.run_seconds, state)
+        status = version_status(ctx, job, version, now)
         if status not in STOPPABLE:
             return fail(ctx, CANNOT, f"This job can't be stop. job status: {int(status)}")
         version.life.stop_at = now
@@ -311,6 +352,28 @@ def delete_job(ctx: Context, request: Request) -> Response:
         return ok()
 
 
+def describe(ctx: Context, request: Request) -> Response:
+    """``PUT`` a job's description (``job_desc``, 0-256 characters)."""
+    body = _body(ctx, request)
+    if isinstance(body, Response):
+        return body
+    description = description_of(body)
+    if description is None:
+        return fail(ctx, PARAM_ERROR, DESCRIPTION_RULE)
+    with ctx.store.locked() as now:
+        job = _job(ctx, request, now)
+        if isinstance(job, Response):
+            return job
+        job.description = description
+        return ok()
+
+
+def description_of(body: dict[str, Any]) -> str | None:
+    """The mandatory ``job_desc`` of a description update; None when missing or too long."""
+    value = body.get("job_desc")
+    return value if isinstance(value, str) and len(value) <= 256 else None
+
+
 def _expired(ctx: Context, deleted_at: float, now: float) -> bool:
     return ctx.store.visibility(deleted_at, True, now) is Visibility.DELETE_FAILED
 
@@ -318,7 +381,7 @@ def _expired(ctx: Context, deleted_at: float, now: float) -> bool:
 J = rf"/v1/{P}/training-jobs/(?P<job_id>[^/]+)"
 ROUTES: list[RouteSpec] = [
     ("v1", rf"/v1/{P}/training-jobs", {"GET": ("v1.list", list_jobs), "POST": ("v1.create", create)}),
-    ("v1", J, {"DELETE": ("v1.delete", delete_job)}),
+    ("v1", J, {"DELETE": ("v1.delete", delete_job), "PUT": ("v1.update", describe)}),
     (
         "v1",
         rf"{J}/versions",

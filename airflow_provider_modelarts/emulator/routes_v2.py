@@ -1,4 +1,20 @@
-"""v2 training jobs: create, detail, search, delete, terminate and batch delete.
+"""v2 training jobs: create, detail, search, delete, terminate, batch delete, description update
+(``PUT``, 200 with no content) and events.
+
+The job object of every answer is :func:`.v2_jobs.job_view`. Events are the job's time line
+(created, queuing, running, each worker's start, the terminate action, the end), newest first by
+default; ``offset`` counts rows; ``limit`` is 1-100 (default 50); ``start_time``/``end_time``
+(milliseconds, both or neither), ``level`` (``Info``, ``Warning``, ``Error``), ``pattern`` and
+``source`` (``Job``, ``Task``, ``K8S``) filter them; a bad query is 400 ``ModelArts.2764``. The
+documented table types ``total``/``limit``/``offset`` as strings; the SDK and the sample send
+integers, and so does the emulator.
+
+Scope of the search (see :mod:`.scope`): the documented ``total``/``count`` are "jobs of the current
+user", so a search shows only the caller's jobs; a body ``workspace_id`` restricts it to that
+workspace (``ModelArts.0102`` if it does not exist). Without ``workspace_id`` (undocumented) it covers
+the config's ``v2_search_default_workspace``: ``"0"`` by default, every workspace when ``None``.
+A search without ``train_type`` covers both types (``job``, ``ftjob``; answered as ``""``); ``tags``
+and ``host_ips`` (Huawei Cloud only) are accepted and not applied (the search answers as without them).
 
 Search filters accept the documented keys (``name``, ``create_time``, ``phase``,
 ``algorithm_name``, ``kind``, ``user_id``, ``runtime_type``) and operators (``between``, ``like``,
@@ -13,11 +29,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_modelarts.api.errors import V2_NOT_FOUND
 from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
 from airflow_provider_modelarts.api.statuses import V2Phase
+from airflow_provider_modelarts.emulator import v2_jobs
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import Hints, JobStore, V2Job
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -25,6 +45,7 @@ from airflow_provider_modelarts.emulator.web import (
     Request,
     Response,
     RouteSpec,
+    caller,
     empty,
     json_response,
     ms,
@@ -40,16 +61,15 @@ FILTER_KEYS = frozenset({"name", "create_time", "phase", "algorithm_name", "kind
 OPERATORS = frozenset({"between", "like", "in", "not"})
 SORT_KEYS = frozenset({"create_time", "name", "duration", "phase"})
 DEFAULT_LIMIT = 10
-_SECONDARY = {
-    V2Phase.CREATING: "Creating",
-    V2Phase.PENDING: "Queuing",
-    V2Phase.RUNNING: "Running",
-    V2Phase.TERMINATING: "Terminating",
-    V2Phase.TERMINATED: "Terminated",
-    V2Phase.COMPLETED: "Completed",
-    V2Phase.FAILED: "Failed",
-    V2Phase.ABNORMAL: "CreateFailed",
-}
+TRAIN_TYPES = ("job", "ftjob")
+
+
+def _body(request: Request) -> dict[str, Any] | Response:
+    """The JSON object of a request, or the documented 400 ``ModelArts.2787``."""
+    try:
+        return request.json_object()
+    except BadJson as exc:
+        return v2_error(400, INVALID_JSON, str(exc))
 
 
 def not_found(job_id: str) -> Response:
@@ -57,60 +77,38 @@ def not_found(job_id: str) -> Response:
 
 
 def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
-    store = ctx.store
-    phase = store.v2_phase(job, now)
-    start, end = store.run_window(job.life, now, ctx.config.run_seconds)
-    return {
-        "kind": job.kind,
-        "metadata": {
-            "id": job.id,
-            "name": job.name,
-            "workspace_id": "0",
-            "create_time": ms(job.life.created_at),
-            "user_name": ctx.config.iam_user,
-            "description": job.description,
-            "annotations": {},
-        },
-        "status": {
-            "phase": phase.value,
-            "secondary_phase": _SECONDARY[phase],
-            "duration": ms(end - start) if start is not None else 0,
-            "start_time": ms(start) if start is not None else 0,
-            "tasks": ["worker-0"],
-            "task_statuses": [],
-            "running_records": [],
-        },
-        "algorithm": job.algorithm,
-        "spec": job.spec,
-    }
+    moment = ctx.store.v2_moment(job, now)
+    return v2_jobs.job_view(
+        job.id, job.name, job.description, job.workspace_id, job.owner.name, job.body, moment
+    )
 
 
 def create(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     metadata = body.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
         return v2_error(400, INVALID_PARAM, "metadata.name: 1-64 letters, digits, '-' or '_' are required")
     description = metadata.get("description", "") if isinstance(metadata, dict) else ""
-    kind = body.get("kind", "job")
+    workspace_id = metadata.get("workspace_id", DEFAULT_WORKSPACE) if isinstance(metadata, dict) else None
+    if not isinstance(workspace_id, str) or not workspace_id:
+        return v2_error(400, INVALID_PARAM, "metadata.workspace_id: a workspace id")
     try:
         hints = Hints.parse(body.get("emulator"))
+        state = v2_jobs.V2Body.parse(body)
     except ValueError as exc:
         return v2_error(400, INVALID_PARAM, str(exc))
-    algorithm = body.get("algorithm") if isinstance(body.get("algorithm"), dict) else {}
-    spec = body.get("spec") if isinstance(body.get("spec"), dict) else {}
     with ctx.store.locked() as now:
         job = ctx.store.create_v2(
             name,
             description=str(description or ""),
             hints=hints,
             created_at=now,
-            algorithm=algorithm,
-            spec=spec,
-            kind=str(kind),
+            body=state,
+            workspace_id=workspace_id,
+            owner=caller(ctx, request),
         )
         return json_response(201, job_view(ctx, job, now))
 
@@ -137,10 +135,9 @@ def delete(ctx: Context, request: Request) -> Response:
 
 def terminate(ctx: Context, request: Request) -> Response:
     job_id = request.params["job_id"]
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     action = body.get("action_type")
     if action != "terminate":
         return v2_error(400, "ModelArts.2812", f"Unsupported action type: {action}")
@@ -160,10 +157,9 @@ def terminate(ctx: Context, request: Request) -> Response:
 
 
 def batch_delete(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     jobs = body.get("jobs")
     if not isinstance(jobs, list) or not 1 <= len(jobs) <= BATCH_DELETE_LIMIT:
         return v2_error(400, INVALID_PARAM, f"jobs: a list of 1-{BATCH_DELETE_LIMIT} jobs is required")
@@ -185,6 +181,108 @@ def batch_delete(ctx: Context, request: Request) -> Response:
         return empty(202)
 
 
+def update(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
+    description = body.get("description", "")
+    if not isinstance(description, str) or len(description) > 256:
+        return v2_error(400, INVALID_PARAM, "description: a string of at most 256 characters")
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        job.description = description
+        return empty(200)
+
+
+# ---- events ---------------------------------------------------------------------------------
+
+Event = tuple[float, str, str, str]  # time, level, source, message
+EVENT_LEVELS = ("Info", "Warning", "Error")
+EVENT_SOURCES = ("Job", "Task", "K8S")
+QUERY_ERROR = "ModelArts.2764"
+_END_EVENTS = {
+    V2Phase.COMPLETED: ("Info", "Training job completed."),
+    V2Phase.TERMINATED: ("Info", "Training job terminated."),
+    V2Phase.FAILED: ("Error", "Training job failed."),
+    V2Phase.ABNORMAL: ("Error", "Training job is abnormal."),
+}
+
+
+def _timeline(ctx: Context, job: V2Job, now: float) -> list[Event]:
+    life, moment = job.life, ctx.store.v2_moment(job, now)
+    found: list[Event] = [(life.created_at, "Info", "Job", "Training job created.")]
+    queued = life.origin + ctx.config.create_seconds
+    if life.fixed is None and now >= queued and (life.stop_at is None or life.stop_at >= queued):
+        found.append((queued, "Info", "Job", "Training job is queuing."))
+    if moment.start is not None:
+        found.append((moment.start, "Info", "Job", "Training job is running."))
+        found += [(moment.start, "Info", "Task", f"[{w}] training started.") for w in job.body.workers]
+    if life.stop_at is not None:
+        found.append((life.stop_at, "Info", "K8S", "ExecuteAction: Start to execute action TerminateJob"))
+    if moment.phase in _END_EVENTS:
+        level, message = _END_EVENTS[moment.phase]
+        found.append((moment.end if moment.start is not None else life.created_at, level, "Job", message))
+    return found
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
+
+
+def events(ctx: Context, request: Request) -> Response:
+    job_id = request.params["job_id"]
+    query = {key: request.first(key) for key in ("offset", "limit", "order", "start_time", "end_time")}
+    query |= {key: request.first(key) for key in ("level", "pattern", "source")}
+    offset, limit = query["offset"] or "0", query["limit"] or "50"
+    order = query["order"] or "desc"
+    start, end = query["start_time"], query["end_time"]
+    problem = None
+    if not offset.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 100:
+        problem = "offset: a number >= 0; limit: 1-100"
+    elif order not in ("asc", "desc"):
+        problem = "order: asc or desc"
+    elif (start is None) != (end is None) or not all(v.isdigit() for v in (start or "0", end or "0")):
+        problem = "start_time and end_time: both or neither, in milliseconds"
+    elif query["level"] not in (None, *EVENT_LEVELS) or query["source"] not in (None, *EVENT_SOURCES):
+        problem = f"level: one of {', '.join(EVENT_LEVELS)}; source: one of {', '.join(EVENT_SOURCES)}"
+    elif len(query["pattern"] or "") > 256:
+        problem = "pattern: at most 256 characters"
+    if problem is not None:
+        return v2_error(400, QUERY_ERROR, problem)
+    with ctx.store.locked() as now:
+        job = ctx.store.v2_visible(job_id, now)
+        if job is None:
+            return not_found(job_id)
+        found = _timeline(ctx, job, now)
+        low, high = (int(start) / 1000, int(end) / 1000) if start and end else (job.life.created_at, now)
+    pattern = query["pattern"] or ""
+    found = [
+        event
+        for event in found
+        if (not (start and end) or low <= event[0] <= high)
+        and query["level"] in (None, event[1])
+        and query["source"] in (None, event[2])
+        and pattern in event[3]
+    ]
+    found.sort(key=lambda event: event[0], reverse=order == "desc")
+    page = found[int(offset) : int(offset) + int(limit)]
+    return json_response(
+        200,
+        {
+            "total": len(found),
+            "limit": int(limit),
+            "offset": int(offset),
+            "order": order,
+            "start_time": _iso(low),
+            "end_time": _iso(high),
+            "events": [{"time": _iso(t), "level": lv, "source": src, "message": m} for t, lv, src, m in page],
+        },
+    )
+
+
 # ---- search ---------------------------------------------------------------------------------
 
 Predicate = Callable[[V2Job, V2Phase], bool]
@@ -200,14 +298,12 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
         return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or not values:
         return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
-    user = ctx.config.user_id
-
     getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
         "name": lambda job, _phase: job.name,
         "phase": lambda _job, phase: phase.value,
-        "kind": lambda job, _phase: job.kind,
-        "user_id": lambda _job, _phase: user,
-        "algorithm_name": lambda job, _phase: str(job.algorithm.get("name", "")),
+        "kind": lambda job, _phase: job.body.kind,
+        "user_id": lambda job, _phase: job.owner.id,
+        "algorithm_name": lambda job, _phase: job.body.algorithm.texts.get("name", ""),
         "runtime_type": lambda _job, _phase: "",
     }
     text = getters.get(key, _no_text)  # create_time only supports "between", handled below
@@ -239,10 +335,9 @@ def _int(body: dict[str, Any], key: str, default: int) -> int | None:
 
 
 def search(ctx: Context, request: Request) -> Response:
-    try:
-        body = request.json_object()
-    except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+    body = _body(request)
+    if isinstance(body, Response):
+        return body
     offset, limit = _int(body, "offset", 0), _int(body, "limit", DEFAULT_LIMIT)
     if offset is None or offset < 0:
         return v2_error(400, INVALID_PARAM, "offset: a page index >= 0 is required")
@@ -263,9 +358,20 @@ def search(ctx: Context, request: Request) -> Response:
             return made
         predicates.append(made)
     needs_phase = any(isinstance(item, dict) and item.get("key") == "phase" for item in raw_filters)
+    workspace_id = body.get("workspace_id", ctx.config.v2_search_default_workspace)
+    if workspace_id is not None and not isinstance(workspace_id, str):
+        return v2_error(400, INVALID_PARAM, "workspace_id: a workspace id")
+    train_type = body.get("train_type")
+    if train_type is not None and train_type not in TRAIN_TYPES:
+        return v2_error(400, INVALID_PARAM, f"train_type: one of {', '.join(TRAIN_TYPES)}")
     with ctx.store.locked() as now:
+        scope = list_scope(ctx, request, workspace_id, by_user=True)
+        if scope is None:
+            return v2_error(400, WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE)
         store = ctx.store
-        jobs = store.v2_all(now)
+        jobs = store.v2_of(now, caller(ctx, request).id, scope.workspace_id)
+        if train_type is not None:
+            jobs = [job for job in jobs if job.body.train_type == train_type]
         total = len(jobs)
         phases: dict[str, V2Phase] = {}
         if predicates:
@@ -289,8 +395,9 @@ def search(ctx: Context, request: Request) -> Response:
                 "sort_by": sort_by,
                 "order": order,
                 "group_by": body.get("group_by", ""),
-                "workspace_id": body.get("workspace_id", "0"),
+                "workspace_id": "" if workspace_id is None else workspace_id,
                 "ai_project": "default-ai-project",
+                "train_type": train_type or "",
                 "items": [job_view(ctx, job, now) for job in page],
             },
         )
@@ -322,9 +429,10 @@ ROUTES: list[RouteSpec] = [
         rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)/actions",
         {"POST": ("v2.terminate", terminate)},
     ),
+    ("v2", rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)/events", {"GET": ("v2.events", events)}),
     (
         "v2",
         rf"/v2/{P}/training-jobs/(?P<job_id>[^/]+)",
-        {"GET": ("v2.detail", detail), "DELETE": ("v2.delete", delete)},
+        {"GET": ("v2.detail", detail), "DELETE": ("v2.delete", delete), "PUT": ("v2.update", update)},
     ),
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Literal
 
@@ -23,6 +23,15 @@ from airflow_provider_modelarts.emulator.faults import FaultInjector
 from airflow_provider_modelarts.emulator.store import JobStore
 
 AuthType = Literal["aksk", "token", "temporary"]
+UserName = Literal["default", "second"]
+AUTH_TYPE_EXTRA = "auth_type"  # the connection extra that names the auth mode
+
+
+def token_auth_extra() -> dict[str, str]:
+    """The connection extra that selects IAM-token auth (AK/SK, the default, needs none)."""
+    return {AUTH_TYPE_EXTRA: "token"}
+
+
 START_TIMEOUT = 10.0
 
 
@@ -38,6 +47,10 @@ class Credentials:
     iam_user: str
     iam_password: str
     iam_domain: str
+    second_access_key: str  # the second IAM user's AK/SK and password (see :mod:`.users`)
+    second_secret_key: str
+    second_iam_user: str
+    second_iam_password: str
 
     def __repr__(self) -> str:
         shown = f"access_key={self.access_key!r}, project_id={self.project_id!r}, region={self.region!r}"
@@ -72,9 +85,13 @@ class EmulatorServer:
         if self._thread is not None:
             return self
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._requested_port))
-        sock.listen(512)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._requested_port))
+            sock.listen(512)
+        except OSError:
+            sock.close()
+            raise
         sock.setblocking(False)
         self._socket = sock
         config = uvicorn.Config(
@@ -139,6 +156,7 @@ class EmulatorServer:
         return Credentials(
             c.access_key, c.secret_key, c.temp_access_key, c.temp_secret_key, c.security_token,
             c.project_id, c.region, c.iam_user, c.iam_password, c.iam_domain,
+            c.second_access_key, c.second_secret_key, c.second_iam_user, c.second_iam_password,
         )  # fmt: skip
 
     @property
@@ -168,12 +186,29 @@ class EmulatorServer:
         """Create ``count`` jobs of ``family`` (see :meth:`JobStore.seed` for ``fields``); their ids."""
         return self.app.store.seed({"family": family, "count": count, **fields})
 
-    def airflow_connection(self, auth_type: AuthType = "aksk") -> dict[str, Any]:
-        """The JSON of an ``AIRFLOW_CONN_*`` variable (conn_type ``modelarts``) for this emulator."""
+    def airflow_connection(
+        self, auth_type: AuthType = "aksk", *, user: UserName = "default"
+    ) -> dict[str, Any]:
+        """The JSON of an ``AIRFLOW_CONN_*`` variable (conn_type ``modelarts``) for this emulator.
+
+        ``user="second"`` gives the second IAM user's credentials (``aksk`` or ``token``; temporary
+        credentials exist for the default user only).
+        """
         c = self.config
-        # Temporary credentials are AK/SK auth plus a security token in the connection contract.
-        contract_auth = "token" if auth_type == "token" else "aksk"
-        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id, "auth_type": contract_auth}
+        if user == "second":
+            if auth_type == "temporary":
+                raise ValueError("the second user has no temporary credentials")
+            c = replace(
+                c,
+                access_key=c.second_access_key,
+                secret_key=c.second_secret_key,
+                iam_user=c.second_iam_user,
+                iam_password=c.second_iam_password,
+            )
+        elif user != "default":
+            raise ValueError(f"user: {user!r} is not default or second")
+        # AK/SK is the connection's default auth; temporary credentials are AK/SK plus a token.
+        extra: dict[str, Any] = {"region": c.region, "project_id": c.project_id}
         if auth_type == "aksk":
             login, password = c.access_key, c.secret_key
         elif auth_type == "temporary":
@@ -181,7 +216,7 @@ class EmulatorServer:
             extra["security_token"] = c.security_token
         elif auth_type == "token":
             login, password = c.iam_user, c.iam_password
-            extra["domain_name"] = c.iam_domain
+            extra |= {**token_auth_extra(), "domain_name": c.iam_domain}
         else:
             raise ValueError(f"auth_type: {auth_type!r} is not aksk, token or temporary")
         return {

@@ -5,11 +5,15 @@ every read computes its status from those moments, the clock and the configured 
 changed duration applies to existing jobs too). Timeline of a job::
 
     created ── create_seconds ── pending_seconds ── run_seconds ──> outcome
-       Creating / WAITING(7)     Pending / WAITING(7)   Running / RUNNING(8)   Completed / COMPLETED(10) ...
+       Creating / INIT(1)     Pending / WAITING(7)   Running / RUNNING(8)   Completed / COMPLETED(10) ...
 
 A stop moves it to Terminating / KILLING(9) for ``stop_seconds``, then Terminated / KILLED(12). A
 delete leaves it visible and unchanged for ``delete_visible_seconds``; afterwards it is gone, or,
 when created with the ``delete_fails`` hint, stays visible (v1 families: in DELETE_FAILED (6)).
+
+Every job belongs to a workspace (``workspace_id``, default ``"0"``) and has an owner (a
+:class:`~.users.User`); ids are project-wide. A workspace exists when it is ``"0"``, holds (or held)
+a job, or is declared in the config's ``workspaces``.
 
 All access goes through :attr:`JobStore.lock` (an ``RLock``); the routes hold it while they read
 and change jobs, and the public methods take it themselves.
@@ -30,9 +34,17 @@ from airflow_provider_modelarts.api.operations import RES_JOB_TYPES
 from airflow_provider_modelarts.api.statuses import JobFamily, ResStatus, V1Status, V2Phase
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
+from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.users import Directory, User
+from airflow_provider_modelarts.emulator.v1_jobs import DEFAULT_CONFIG, V1Config
+from airflow_provider_modelarts.emulator.v2_jobs import DEFAULT_BODY, Moment, V2Body
 
 OUTCOMES = ("completed", "failed", "abnormal")
 SEED_LIMIT = 100_000
+SEED_KEYS = frozenset(
+    {"family", "count", "name", "description", "status", "age_seconds", "emulator", "workspace_id", "owner"}
+    | {"type", "job_id", "versions"}
+)
 
 
 class Stage(Enum):
@@ -90,6 +102,12 @@ class Life:
     fixed: Any = None
     stop_at: float | None = None
     deleted_at: float | None = None
+    restarted_at: float | None = None  # a restarted visualization job runs its time line again
+
+    @property
+    def origin(self) -> float:
+        """Where the time line starts: the creation, or the latest restart."""
+        return self.created_at if self.restarted_at is None else self.restarted_at
 
 
 @dataclass(slots=True)
@@ -98,9 +116,9 @@ class V2Job:
     name: str
     description: str
     life: Life
-    kind: str = "job"
-    algorithm: dict[str, Any] = field(default_factory=dict)
-    spec: dict[str, Any] = field(default_factory=dict)
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
+    body: V2Body = DEFAULT_BODY  # what the create request set (never changed afterwards)
 
 
 @dataclass(slots=True)
@@ -110,7 +128,8 @@ class V1Version:
     pre_version_id: int | None
     description: str
     life: Life
-    config: dict[str, Any] = field(default_factory=dict)
+    config: V1Config = DEFAULT_CONFIG  # what the create request set (never changed afterwards)
+    resource_id: str = ""
 
 
 @dataclass(slots=True)
@@ -120,6 +139,8 @@ class V1Job:
     description: str
     created_at: float
     hints: Hints
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
     versions: list[V1Version] = field(default_factory=list)
     deleted_at: float | None = None
 
@@ -131,6 +152,8 @@ class VisJob:
     description: str
     train_url: str
     life: Life
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
 
 
 @dataclass(slots=True)
@@ -140,6 +163,8 @@ class ResJob:
     description: str
     type: str
     life: Life
+    owner: User
+    workspace_id: str = DEFAULT_WORKSPACE
 
 
 class Visibility(Enum):
@@ -151,10 +176,14 @@ class Visibility(Enum):
 class JobStore:
     """The jobs of one emulator; statuses are computed on read from ``clock`` and ``config``."""
 
-    def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
+    def __init__(self, config: EmulatorConfig, clock: Clock, users: Directory | None = None) -> None:
         self.config = config
         self.clock = clock
+        self.users = users or Directory(config)
         self.lock = threading.RLock()
+        self._workspaces: set[str] = set()
+        # v2 jobs by owner id and workspace: what one v2 search can show, found without a scan
+        self._v2_scopes: dict[str, dict[str, dict[str, V2Job]]] = {}
         self.v2: dict[str, V2Job] = {}
         self.v1: dict[int, V1Job] = {}
         self.vis: dict[int, VisJob] = {}
@@ -172,7 +201,21 @@ class JobStore:
             self.v1.clear()
             self.vis.clear()
             self.res.clear()
+            self._workspaces.clear()
+            self._v2_scopes.clear()
             self._reset_counters()
+
+    def workspace_exists(self, workspace_id: str) -> bool:
+        return (
+            workspace_id == DEFAULT_WORKSPACE
+            or workspace_id in self._workspaces
+            or workspace_id in self.config.workspaces
+        )
+
+    def _place(self, workspace_id: str, owner: User | None) -> tuple[str, User]:
+        """Record that ``workspace_id`` holds a job; the owner (default: the default user)."""
+        self._workspaces.add(workspace_id)
+        return workspace_id, owner or self.users.default
 
     def now(self) -> float:
         return self.clock.now()
@@ -196,7 +239,7 @@ class JobStore:
             return Stage.STOPPED if now >= life.stop_at + self.config.stop_seconds else Stage.STOPPING
         if life.fixed is not None:
             return Stage.FIXED
-        age = now - life.created_at
+        age = now - life.origin
         create, pending = self.config.create_seconds, self.config.pending_seconds
         if age < create:
             return Stage.CREATING
@@ -209,9 +252,9 @@ class JobStore:
 
     def run_window(self, life: Life, now: float, run_default: float | None) -> tuple[float | None, float]:
         """``(start, end)`` of the running time (epoch seconds); ``start`` is None if never started."""
-        start = life.created_at + self.config.create_seconds + self.config.pending_seconds
+        start = life.origin + self.config.create_seconds + self.config.pending_seconds
         if life.fixed is not None:
-            start = life.created_at
+            start = life.origin
         end = now
         if life.stop_at is not None:
             end = min(end, life.stop_at + self.config.stop_seconds)
@@ -236,6 +279,12 @@ class JobStore:
                 job.life.hints.outcome, V2Phase.ABNORMAL
             )
         return _V2_STAGES[stage]
+
+    def v2_moment(self, job: V2Job, now: float) -> Moment:
+        """The job's phase and running time at ``now`` (what its answer shows)."""
+        phase = self.v2_phase(job, now)
+        start, end = self.run_window(job.life, now, self.config.run_seconds)
+        return Moment(phase, job.life.created_at, start, end, phase in V2_ENDED)
 
     def v1_status(self, life: Life, now: float, run_default: float | None, deleted: Visibility) -> V1Status:
         if deleted is Visibility.DELETE_FAILED:
@@ -264,20 +313,35 @@ class JobStore:
         if job is None:
             return None
         if self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE:
-            del self.v2[job_id]
+            self._forget_v2(job)
             return None
         return job
 
     def v2_all(self, now: float) -> list[V2Job]:
+        self._purge_v2(now)
+        return list(self.v2.values())
+
+    def v2_of(self, now: float, owner_id: str, workspace_id: str | None) -> list[V2Job]:
+        """The visible v2 jobs of one owner in one workspace (``None``: in every workspace)."""
+        self._purge_v2(now)
+        by_workspace = self._v2_scopes.get(owner_id, {})
+        if workspace_id is not None:
+            return list(by_workspace.get(workspace_id, {}).values())
+        return [job for jobs in by_workspace.values() for job in jobs.values()]
+
+    def _purge_v2(self, now: float) -> None:
         gone = [
-            job.id
+            job
             for job in self.v2.values()
             if job.life.deleted_at is not None
             and self.visibility(job.life.deleted_at, job.life.hints.delete_fails, now) is Visibility.GONE
         ]
-        for job_id in gone:
-            del self.v2[job_id]
-        return list(self.v2.values())
+        for job in gone:
+            self._forget_v2(job)
+
+    def _forget_v2(self, job: V2Job) -> None:
+        del self.v2[job.id]
+        self._v2_scopes[job.owner.id][job.workspace_id].pop(job.id, None)
 
     def v1_job_visibility(self, job: V1Job, now: float) -> Visibility:
         state = self.visibility(job.deleted_at, job.hints.delete_fails, now)
@@ -345,14 +409,16 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V2Phase | None = None,
-        algorithm: dict[str, Any] | None = None,
-        spec: dict[str, Any] | None = None,
-        kind: str = "job",
+        body: V2Body | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> V2Job:
         with self.lock:
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
-            job = V2Job(str(uuid.uuid4()), name, description, life, kind, algorithm or {}, spec or {})
+            workspace_id, user = self._place(workspace_id, owner)
+            job = V2Job(str(uuid.uuid4()), name, description, life, user, workspace_id, body or DEFAULT_BODY)
             self.v2[job.id] = job
+            self._v2_scopes.setdefault(user.id, {}).setdefault(workspace_id, {})[job.id] = job
             return job
 
     def create_v1(
@@ -363,11 +429,14 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V1Status | None = None,
-        config: dict[str, Any] | None = None,
+        config: V1Config | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> V1Job:
         with self.lock:
             moment = created_at if created_at is not None else self.now()
-            job = V1Job(next(self._v1_ids), name, description, moment, hints or Hints())
+            workspace_id, user = self._place(workspace_id, owner)
+            job = V1Job(next(self._v1_ids), name, description, moment, hints or Hints(), user, workspace_id)
             self.v1[job.id] = job
             self.add_version(job, description=description, created_at=moment, fixed=fixed, config=config)
             return job
@@ -379,7 +448,7 @@ class JobStore:
         description: str = "",
         created_at: float | None = None,
         fixed: V1Status | None = None,
-        config: dict[str, Any] | None = None,
+        config: V1Config | None = None,
         hints: Hints | None = None,
     ) -> V1Version:
         with self.lock:
@@ -391,7 +460,8 @@ class JobStore:
                 previous,
                 description,
                 Life(moment, hints or job.hints, int(fixed) if fixed is not None else None),
-                config or {},
+                config or DEFAULT_CONFIG,
+                f"job{uuid.uuid4().hex[:8]}",
             )
             job.versions.append(version)
             return version
@@ -405,6 +475,8 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: V1Status | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> VisJob:
         with self.lock:
             life = Life(
@@ -412,7 +484,8 @@ class JobStore:
                 hints or Hints(),
                 int(fixed) if fixed is not None else None,
             )
-            job = VisJob(next(self._vis_ids), name, description, train_url, life)
+            workspace_id, user = self._place(workspace_id, owner)
+            job = VisJob(next(self._vis_ids), name, description, train_url, life, user, workspace_id)
             self.vis[job.id] = job
             return job
 
@@ -426,6 +499,8 @@ class JobStore:
         hints: Hints | None = None,
         created_at: float | None = None,
         fixed: ResStatus | None = None,
+        workspace_id: str = DEFAULT_WORKSPACE,
+        owner: User | None = None,
     ) -> ResJob:
         if job_type not in RES_JOB_TYPES:
             raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
@@ -434,7 +509,8 @@ class JobStore:
             if new_id in self.res:
                 raise ValueError(f"job_id: {new_id!r} already exists")
             life = Life(created_at if created_at is not None else self.now(), hints or Hints(), fixed)
-            job = ResJob(new_id, name, description, job_type, life)
+            workspace_id, user = self._place(workspace_id, owner)
+            job = ResJob(new_id, name, description, job_type, life, user, workspace_id)
             self.res[job.id] = job
             return job
 
@@ -447,11 +523,11 @@ class JobStore:
         ``name`` (a suffix ``-00001``... is added when count > 1), ``description``, ``status``
         (an initial status that stays until the job is stopped: a v2 phase, a v1 code or name, a RES
         status), ``age_seconds`` (how long ago it was created), ``emulator`` (the create hints),
-        ``type`` and ``job_id`` (RES), ``versions`` (v1: how many versions, default 1).
+        ``workspace_id`` (default ``"0"``), ``owner`` (an IAM user name, default the default user;
+        any other name is a user of its own), ``type`` and ``job_id`` (RES), ``versions`` (v1: how
+        many versions, default 1).
         """
-        known = {"family", "count", "name", "description", "status", "age_seconds", "emulator"}
-        known |= {"type", "job_id", "versions"}
-        unknown = set(spec) - known
+        unknown = set(spec) - SEED_KEYS
         if unknown:
             raise ValueError(f"seed: unknown keys {sorted(unknown)}")
         try:
@@ -470,6 +546,13 @@ class JobStore:
         name = spec.get("name", f"{family.value.replace('_', '-')}-job")
         if not isinstance(name, str) or not name:
             raise ValueError("name: a non-empty string")
+        workspace_id = spec.get("workspace_id", DEFAULT_WORKSPACE)
+        if not isinstance(workspace_id, str) or not workspace_id:
+            raise ValueError("workspace_id: a non-empty string")
+        owner_name = spec.get("owner")
+        if owner_name is not None and (not isinstance(owner_name, str) or not owner_name):
+            raise ValueError("owner: an IAM user name")
+        owner = self.users.by_name(owner_name) if owner_name else self.users.default
         hints = Hints.parse(spec.get("emulator"))
         status = _parse_status(family, spec.get("status"))
         versions = spec.get("versions", 1)
@@ -484,36 +567,27 @@ class JobStore:
         ids: list[str] = []
         with self.lock:
             created = self.now() - float(age)
+            common: dict[str, Any] = {
+                "description": description,
+                "hints": hints,
+                "created_at": created,
+                "fixed": status,
+                "workspace_id": workspace_id,
+                "owner": owner,
+            }
             for index in range(count):
                 job_name = name if count == 1 else f"{name}-{index + 1:05d}"
                 if family is JobFamily.TRAINING:
-                    ids.append(
-                        self.create_v2(
-                            job_name, description=description, hints=hints, created_at=created, fixed=status
-                        ).id
-                    )
+                    ids.append(self.create_v2(job_name, **common).id)
                 elif family is JobFamily.TRAINING_V1:
-                    job = self.create_v1(
-                        job_name, description=description, hints=hints, created_at=created, fixed=status
-                    )
+                    job = self.create_v1(job_name, **common)
                     for _ in range(versions - 1):
                         self.add_version(job, description=description, created_at=created, fixed=status)
                     ids.append(str(job.id))
                 elif family is JobFamily.VISUALIZATION:
-                    vis = self.create_vis(
-                        job_name, description=description, hints=hints, created_at=created, fixed=status
-                    )
-                    ids.append(str(vis.id))
+                    ids.append(str(self.create_vis(job_name, **common).id))
                 else:
-                    res = self.create_res(
-                        job_name[:20],
-                        job_type=job_type,
-                        job_id=job_id,
-                        description=description,
-                        hints=hints,
-                        created_at=created,
-                        fixed=status,
-                    )
+                    res = self.create_res(job_name[:20], job_type=job_type, job_id=job_id, **common)
                     ids.append(res.id)
         return ids
 
@@ -530,8 +604,9 @@ _V2_STAGES = {
     Stage.STOPPING: V2Phase.TERMINATING,
     Stage.STOPPED: V2Phase.TERMINATED,
 }
+V2_ENDED = frozenset({V2Phase.COMPLETED, V2Phase.FAILED, V2Phase.ABNORMAL, V2Phase.TERMINATED})
 _V1_STAGES = {
-    Stage.CREATING: V1Status.WAITING,
+    Stage.CREATING: V1Status.INIT,
     Stage.PENDING: V1Status.WAITING,
     Stage.RUNNING: V1Status.RUNNING,
     Stage.STOPPING: V1Status.KILLING,

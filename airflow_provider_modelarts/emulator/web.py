@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+from airflow_provider_modelarts.emulator.clock import ms
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import Stats
 from airflow_provider_modelarts.emulator.store import JobStore
+from airflow_provider_modelarts.emulator.users import Directory, User
 
 JSON_TYPE = "application/json;charset=utf-8"
+__all__ = ["ms"]  # routes take the time helper from here with the rest
 
 
 class BadJson(ValueError):
@@ -31,6 +34,7 @@ class Request:
     route: str = ""
     family: str = ""
     token_project: str | None = None
+    user: User | None = None  # who calls, once authenticated
 
     @property
     def query(self) -> list[tuple[str, str]]:
@@ -115,13 +119,17 @@ class Context:
     config: EmulatorConfig
     store: JobStore
     stats: Stats
-    # project id (None: unscoped) -> (token, issued_at, expires_at)
-    issue_token: Callable[[str | None], tuple[str, float, float]] = field(default=lambda _p: ("", 0.0, 0.0))
+    users: Directory
+    # (project id or None for unscoped, user) -> (token, issued_at, expires_at)
+    issue_token: Callable[[str | None, User], tuple[str, float, float]] = field(
+        default=lambda _p, _u: ("", 0.0, 0.0)
+    )
+
+
+def caller(ctx: Context, request: Request) -> User:
+    """The authenticated user of a request (the default user if none was established)."""
+    return request.user or ctx.users.default
 
 
 Handler = Callable[[Context, Request], Response]
 RouteSpec = tuple[str, str, Mapping[str, tuple[str, Handler]]]  # family, path regex, method → (name, fn)
-
-
-def ms(seconds: float) -> int:
-    return int(seconds * 1000)

@@ -420,6 +420,71 @@ class ModelArtsHook(BaseHook):
             return ids.project_id(self.project_id or config.project_id)
         return await (await self.asession()).aproject_id()
 
+    # ---- any family ----------------------------------------------------------------------------
+
+    def stop_job(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> int:
+        """Ask a job of any family (or a v1 version) to stop; the number of stop requests sent
+        (a whole v1 job: one per running version). RES jobs cannot be stopped (``ValueError``)."""
+        return self._run(ops.stop_job, project_id, family, job_id, version_id)
+
+    async def astop_job(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        project_id: str | None = None,
+    ) -> int:
+        return await self._arun(ops.stop_job, project_id, family, job_id, version_id)
+
+    def delete_job(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        job_type: str | None = None,
+        offline_platform: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
+    ) -> str | None:
+        """Delete a job of any family (or a v1 version); RES's answer message, if any."""
+        return self._run(
+            ops.delete_job,
+            project_id,
+            family,
+            job_id,
+            version_id,
+            job_type=job_type,
+            offline_platform=offline_platform,
+        )
+
+    async def adelete_job(
+        self,
+        family: JobFamily | str,
+        job_id: str | int,
+        version_id: str | int | None = None,
+        *,
+        job_type: str | None = None,
+        offline_platform: Mapping[str, Any] | None = None,
+        project_id: str | None = None,
+    ) -> str | None:
+        return await self._arun(
+            ops.delete_job,
+            project_id,
+            family,
+            job_id,
+            version_id,
+            job_type=job_type,
+            offline_platform=offline_platform,
+        )
+
     # ---- waiting -------------------------------------------------------------------------------
 
     def observe(

@@ -55,10 +55,12 @@ def test_teardown_dag_tears_down_all_four_families(
     v1_version = str(emu.store.v1[int(v1_job)].versions[0].id)
     (visualization,) = emu.seed("visualization", status="RUNNING")
     (res,) = emu.seed("res", type="etl")
+    pipeline = emu.seed("training", 2, status="Running") + emu.seed("training", status="Completed")
     dag = load_dag("example_modelarts_teardown")
 
     run = dag.test(
         run_conf={
+            "job_ids": pipeline,
             "training_job_id": training,
             "v1_job_id": int(v1_job),
             "v1_version_id": int(v1_version),
@@ -75,9 +77,12 @@ def test_teardown_dag_tears_down_all_four_families(
     assert emulator_status(emu, Target(JobFamily.TRAINING_V1, v1_job)) is None
     assert emulator_status(emu, Target(JobFamily.VISUALIZATION, visualization)) is None
     assert emulator_status(emu, Target(JobFamily.RES, res)) is None
+    assert all(emulator_status(emu, Target(JobFamily.TRAINING, job)) is None for job in pipeline)
     requests = emu.stats()["requests"]
     assert requests["v1.version_stop"] == 1 and requests["vis.stop"] == 1
-    assert "v2.terminate" not in requests  # training had finished by itself
+    # The one-task teardown terminated the two running pipeline jobs; the step-by-step training
+    # job had finished by itself. The three went in one batch delete.
+    assert requests["v2.terminate"] == 2 and requests["v2.batch_delete"] == 1
 
 
 def test_housekeeping_dag_deletes_only_old_finished_unprotected_jobs(
@@ -110,5 +115,5 @@ def test_housekeeping_dag_deletes_only_old_finished_unprotected_jobs(
         assert emulator_status(emu, Target(JobFamily.TRAINING_V1, job)) is None
     for job in kept_v1:
         assert emulator_status(emu, Target(JobFamily.TRAINING_V1, job)) is not None
-    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "delete_old_v1_jobs"]
-    assert len(mapped) == len(doomed_v1)
+    (one_task,) = [ti for ti in run.get_task_instances() if ti.task_id == "delete_old_v1_jobs"]
+    assert one_task.map_index == -1  # one task for the whole list, not one per job

@@ -14,8 +14,12 @@ def server_clock(server: EmulatorServer):  # type: ignore[no-untyped-def]
     return lambda: datetime.fromtimestamp(server.clock.now(), UTC)
 
 
-def aksk(server: EmulatorServer, *, temporary: bool = False, secret: str | None = None) -> AkSkAuth:
+def aksk(
+    server: EmulatorServer, *, temporary: bool = False, secret: str | None = None, second: bool = False
+) -> AkSkAuth:
     c = server.credentials
+    if second:
+        return AkSkAuth(c.second_access_key, secret or c.second_secret_key, clock=server_clock(server))
     if temporary:
         return AkSkAuth(
             c.temp_access_key, secret or c.temp_secret_key, c.security_token, clock=server_clock(server)
@@ -31,6 +35,13 @@ def emu(modelarts_emulator: EmulatorServer) -> EmulatorServer:
 @pytest.fixture
 def client(emu: EmulatorServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=emu.url, auth=aksk(emu), timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def other(emu: EmulatorServer) -> Iterator[httpx.Client]:
+    """A client signed with the second IAM user's AK/SK."""
+    with httpx.Client(base_url=emu.url, auth=aksk(emu, second=True), timeout=10) as c:
         yield c
 
 

@@ -11,6 +11,7 @@ import httpx
 
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.emulator import defaults
+from airflow_provider_modelarts.emulator.cli import export_line
 
 
 def _free_port() -> int:
@@ -62,10 +63,60 @@ def test_cli_serves_seeded_jobs_and_stops_on_sigterm(tmp_path: Path) -> None:
         out, err = process.communicate(timeout=10)
     assert process.returncode == 0, err
     assert f"listening on {url}" in out
-    line = next(line for line in out.splitlines() if line.startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="))
-    connection = json.loads(line.split("=", 1)[1].strip("'"))
+    line = next(line for line in out.splitlines() if "AIRFLOW_CONN_MODELARTS_DEFAULT=" in line)
+    connection = _pasted(line)
     assert connection["host"] == url and connection["login"] == defaults.ACCESS_KEY
+    assert "auth_type" not in connection["extra"]  # AK/SK is the default
     assert "stopped" in out
+
+
+def _pasted(line: str) -> dict:  # type: ignore[type-arg]
+    """What a shell holds in the variable after the printed line is pasted into it."""
+    shown = subprocess.run(
+        ["sh", "-c", f'{line}\nprintf %s "$AIRFLOW_CONN_MODELARTS_DEFAULT"'],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    return json.loads(shown.stdout)  # type: ignore[no-any-return]
+
+
+def test_the_printed_line_pastes_with_quotes_in_secrets() -> None:
+    connection = {"conn_type": "modelarts", "login": "user", "password": 'it\'s "quoted"', "extra": {}}
+    assert export_line(connection).startswith("export AIRFLOW_CONN_MODELARTS_DEFAULT='")
+    assert _pasted(export_line(connection)) == connection
+
+
+def test_a_busy_port_is_one_clear_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "airflow_provider_modelarts.emulator", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"modelarts-emulator: cannot listen on 127.0.0.1:{port}: address already in use"
+    )
+
+
+def test_help_documents_the_seed_format() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_modelarts.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    for word in ('"family"', '"workspace_id"', '"owner"', '"emulator"', '"versions"', "POST /_emulator/seed"):
+        assert word in result.stdout
 
 
 def test_cli_rejects_a_bad_seed_file(tmp_path: Path) -> None:

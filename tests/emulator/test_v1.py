@@ -22,10 +22,10 @@ def _version(client: httpx.Client, p: str, job: dict) -> httpx.Response:  # type
 def test_create_and_detail(client: httpx.Client, p: str) -> None:
     job = _create(client, p)
     assert job["is_success"] is True and isinstance(job["job_id"], int) and isinstance(job["version_id"], int)
-    assert job["version_name"] == "V0001" and job["status"] == 7
+    assert job["version_name"] == "V0001" and job["status"] == 1  # INIT, as the documented sample
     detail = _version(client, p, job).json()
-    assert detail["is_success"] is True and detail["job_name"] == "v1-job" and detail["status"] == 7
-    for key in ("version_id", "version_name", "pre_version_id", "create_time", "duration", "start_time"):
+    assert detail["is_success"] is True and detail["job_name"] == "v1-job" and detail["status"] == 1
+    for key in ("version_id", "version_name", "create_time", "duration", "start_time"):
         assert key in detail
 
 
@@ -69,7 +69,7 @@ def test_list_params_and_answer(emu: EmulatorServer, client: httpx.Client, p: st
     }  # fmt: skip
     desc = client.get(f"/v1/{p}/training-jobs", params={"sortBy": "create_time", "order": "desc"}).json()
     assert desc["jobs"][0]["job_name"] == "b-job"
-    found = client.get(f"/v1/{p}/training-jobs", params={"search_content": "c-j", "status": "7,8"}).json()
+    found = client.get(f"/v1/{p}/training-jobs", params={"search_content": "c-j", "status": "1,8"}).json()
     assert [j["job_name"] for j in found["jobs"]] == ["c-job"]
     emu.advance(5)
     assert client.get(f"/v1/{p}/training-jobs", params={"status": "8"}).json()["jobs"] == []

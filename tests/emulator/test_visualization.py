@@ -16,7 +16,7 @@ def _create(client: httpx.Client, p: str, name: str = "vis") -> dict:  # type: i
 def test_detail_has_no_is_success(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
     job = _create(client, p)
     detail = client.get(f"/v1/{p}/visualization-jobs/{job['job_id']}").json()
-    assert "is_success" not in detail and detail["status"] == 7 and detail["train_url"] == "/bucket/out/"
+    assert "is_success" not in detail and detail["status"] == 1 and detail["train_url"] == "/bucket/out/"
     assert {"job_id", "job_name", "job_desc", "create_time", "duration", "service_url", "resource_id"} <= set(
         detail
     )
@@ -30,7 +30,7 @@ def test_stop_only_while_running_and_delete_refused_while_killing(
     job = _create(client, p)
     early = client.post(f"/v1/{p}/visualization-jobs/{job['job_id']}/stop")
     assert (
-        early.status_code == 400 and early.json()["error_message"] == "This job can't be stop. job status: 7"
+        early.status_code == 400 and early.json()["error_message"] == "This job can't be stop. job status: 1"
     )
     emu.advance(0.45)
     assert client.post(f"/v1/{p}/visualization-jobs/{job['job_id']}/stop").json() == {"is_success": True}

@@ -100,7 +100,7 @@ CASES = [
         V2Phase.COMPLETED.value,
         "v2.delete",
         None,
-        lambda t, kw: ops.ModelArtsDeleteTrainingJobOperator(training_job_id=t.job_id, **kw),
+        lambda t, kw: ops.ModelArtsDeleteTrainingJobOperator(job_id=t.job_id, **kw),
     ),
     Case(
         "terminate_training",
@@ -108,7 +108,7 @@ CASES = [
         V2Phase.RUNNING.value,
         "v2.terminate",
         V2Phase.TERMINATED.value,
-        lambda t, kw: ops.ModelArtsTerminateTrainingJobOperator(training_job_id=t.job_id, **kw),
+        lambda t, kw: ops.ModelArtsTerminateTrainingJobOperator(job_id=t.job_id, **kw),
     ),
     Case(
         "delete_training_v1",
@@ -164,7 +164,7 @@ CASES = [
         ResStatus.SUCCEEDED.value,
         "res.delete",
         None,
-        lambda t, kw: ops.RESDeleteJobOperator(
+        lambda t, kw: ops.ModelArtsDeleteResJobOperator(
             job_id=t.job_id, job_type="etl", offline_platform=RES_PLATFORM, **kw
         ),
     ),

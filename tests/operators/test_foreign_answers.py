@@ -9,9 +9,8 @@ stands in for a proxy or a wrong base path here.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from airflow_provider_modelarts.api.errors import ModelArtsError
 from airflow_provider_modelarts.operators import modelarts as op
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
-from tests.airflow_support import FAST, drive, make_context
+from tests.airflow_support import FAST, drive, make_context, serving
 
 P = "0123456789abcdef0123456789abcdef"
 V2 = "3faf5c03-aaa1-4cbe-879d-24b05d997347"
@@ -103,13 +102,8 @@ class _Foreign(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def foreign() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Foreign)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(_Foreign) as url:
+        yield url
 
 
 @pytest.fixture(params=sorted(ANSWERS))
@@ -129,15 +123,15 @@ def answering(request: pytest.FixtureRequest, foreign: str, use_connection: Any)
 
 
 TASKS: dict[str, Callable[[], Any]] = {
-    "delete-v2": lambda: op.ModelArtsDeleteTrainingJobOperator(task_id="t", training_job_id=V2),
-    "terminate-v2": lambda: op.ModelArtsTerminateTrainingJobOperator(task_id="t", training_job_id=V2),
+    "delete-v2": lambda: op.ModelArtsDeleteTrainingJobOperator(task_id="t", job_id=V2),
+    "terminate-v2": lambda: op.ModelArtsTerminateTrainingJobOperator(task_id="t", job_id=V2),
     "delete-v1": lambda: op.ModelArtsDeleteTrainingJobV1Operator(task_id="t", job_id=10),
     "stop-v1-version": lambda: op.ModelArtsStopTrainingJobVersionOperator(
         task_id="t", job_id=10, version_id=12
     ),
     "delete-vis": lambda: op.ModelArtsDeleteVisualizationJobOperator(task_id="t", job_id=300001),
     "stop-vis": lambda: op.ModelArtsStopVisualizationJobOperator(task_id="t", job_id=300001),
-    "delete-res": lambda: op.RESDeleteJobOperator(
+    "delete-res": lambda: op.ModelArtsDeleteResJobOperator(
         task_id="t", job_id="aa22ac78f14142eaa7de", job_type="ranking"
     ),
     "deleted-sensor-v2": lambda: ModelArtsJobDeletedSensor(task_id="t", job_family="training", job_id=V2),

@@ -148,13 +148,13 @@ def test_transient_server_errors_while_waiting_are_tolerated(emu: EmulatorServer
 
 @pytest.mark.parametrize("name", ["delete_training", "stop_visualization", "delete_res"])
 @MODES
-def test_max_wait_shorter_than_the_service_fails_the_task(
+def test_a_timeout_shorter_than_the_service_fails_the_task(
     name: str, emu: EmulatorServer, deferrable: bool
 ) -> None:
     case = BY_NAME[name]
     target = case.seed(emu)
     emu.config.update({"stop_seconds": 30, "delete_visible_seconds": 30})
-    op = case.operator(target, deferrable=deferrable, max_wait=0.3)
+    op = case.operator(target, deferrable=deferrable, timeout=0.3)
     driven = Driven()
     with pytest.raises(AirflowException, match="before the deadline"):
         drive(op, make_context(), driven)
@@ -285,12 +285,14 @@ def test_a_literal_bad_id_fails_at_construction(case: Case) -> None:
 )
 def test_res_body_is_validated_at_construction(job_type: str, platform: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        ops.RESDeleteJobOperator(task_id="res", job_id="abc", job_type=job_type, offline_platform=platform)
+        ops.ModelArtsDeleteResJobOperator(
+            task_id="res", job_id="abc", job_type=job_type, offline_platform=platform
+        )
 
 
 def test_res_templated_body_is_validated_before_the_request(emu: EmulatorServer) -> None:
     (job_id,) = emu.seed("res", type="etl")
-    op = ops.RESDeleteJobOperator(
+    op = ops.ModelArtsDeleteResJobOperator(
         task_id="res",
         job_id=job_id,
         job_type="{{ params.type }}",
@@ -304,7 +306,7 @@ def test_res_templated_body_is_validated_before_the_request(emu: EmulatorServer)
     assert requests(emu, "res.delete") == 0
 
     good = make_context(type="etl", cluster="res_one")
-    op = ops.RESDeleteJobOperator(
+    op = ops.ModelArtsDeleteResJobOperator(
         task_id="res",
         job_id=job_id,
         job_type="{{ params.type }}",
@@ -326,7 +328,7 @@ def test_res_delete_with_the_wrong_type_is_not_taken_for_already_gone(
 ) -> None:
     """RES answers del-job for a job of another type with "not found"; the job is still there."""
     [job_id] = emu.seed("res", 1, type="filter", status="RUNNING")
-    operator = ops.RESDeleteJobOperator(
+    operator = ops.ModelArtsDeleteResJobOperator(
         task_id="res",
         job_id=job_id,
         job_type="etl",
@@ -339,7 +341,7 @@ def test_res_delete_with_the_wrong_type_is_not_taken_for_already_gone(
     assert requests(emu, "res.delete") == 1
     assert ModelArtsHook().get_res_job(job_id).job_id == job_id  # nothing was deleted
 
-    right = ops.RESDeleteJobOperator(
+    right = ops.ModelArtsDeleteResJobOperator(
         task_id="res",
         job_id=job_id,
         job_type="filter",

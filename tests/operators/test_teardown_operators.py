@@ -64,7 +64,7 @@ def test_synchronous_wait(case: Case, emu: EmulatorServer) -> None:
 def test_deferred_wait(case: Case, emu: EmulatorServer) -> None:
     target = case.seed(emu)
     context = make_context()
-    op = case.operator(target, deferrable=True, max_wait=120)
+    op = case.operator(target, deferrable=True, timeout=120)
     before = time.time()
 
     driven = drive(op, context)

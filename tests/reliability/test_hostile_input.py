@@ -7,9 +7,8 @@ with a ValueError naming the field before any request."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -23,6 +22,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.operators import modelarts as op
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor
+from tests.airflow_support import serving
 from tests.reliability.conftest import FAST, task_context
 
 P = "0123456789abcdef0123456789abcdef"
@@ -71,12 +71,8 @@ class _Recorder(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def loopback() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(_Recorder) as url:
+        yield url
 
 
 @pytest.fixture
@@ -179,11 +175,11 @@ def test_res_delete_body_fields_are_sent_as_given_or_refused(
 
 
 OPERATORS: dict[str, tuple[Callable[[Any], Any], str, bool, list[str]]] = {
-    "v2-delete": (lambda v: op.ModelArtsDeleteTrainingJobOperator(task_id="t", training_job_id=v), "job_id", False, ["v2", P, "training-jobs", "*"]),
+    "v2-delete": (lambda v: op.ModelArtsDeleteTrainingJobOperator(task_id="t", job_id=v), "job_id", False, ["v2", P, "training-jobs", "*"]),
     "v1-delete": (lambda v: op.ModelArtsDeleteTrainingJobV1Operator(task_id="t", job_id=v), "job_id", True, ["v1", P, "training-jobs", "*"]),  # its detail: ["v1", P, "training-jobs", "*", "versions"]
     "v1-version-delete": (lambda v: op.ModelArtsDeleteTrainingJobVersionOperator(task_id="t", job_id=3, version_id=v), "version_id", True, ["v1", P, "training-jobs", "3", "versions", "*"]),
     "vis-delete": (lambda v: op.ModelArtsDeleteVisualizationJobOperator(task_id="t", job_id=v), "job_id", True, ["v1", P, "visualization-jobs", "*"]),
-    "res-delete": (lambda v: op.RESDeleteJobOperator(task_id="t", job_id=v, job_type="ranking"), "job_id", False, ["v1", P, "*"]),
+    "res-delete": (lambda v: op.ModelArtsDeleteResJobOperator(task_id="t", job_id=v, job_type="ranking"), "job_id", False, ["v1", P, "*"]),
     "sensor-res": (lambda v: ModelArtsJobDeletedSensor(task_id="t", job_family="res", job_id=v), "job_id", False, ["v1", P, "jobs", "*"]),
 }  # fmt: skip
 

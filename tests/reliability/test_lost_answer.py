@@ -27,20 +27,17 @@ CASES = {
     ),
     "vis-delete": ("visualization", "delete", "deleted", op.ModelArtsDeleteVisualizationJobOperator),
     "vis-stop": ("visualization", "stop", "stopped", op.ModelArtsStopVisualizationJobOperator),
-    "res-delete": ("res", "delete", "deleted", op.RESDeleteJobOperator),
+    "res-delete": ("res", "delete", "deleted", op.ModelArtsDeleteResJobOperator),
 }
 
 
 def _operator(cls: type, target: Target, deferrable: bool) -> Any:
-    if target.family == "training":
-        ids: dict[str, Any] = {"training_job_id": target.job_id}
-    else:
-        ids = {"job_id": target.job_id}
+    ids: dict[str, Any] = {"job_id": target.job_id}
     if target.version_id is not None:
         ids["version_id"] = target.version_id
     if target.family == "res":
         ids["job_type"] = "ranking"
-    return cls(task_id="teardown", poll_interval=0.1, max_wait=30, deferrable=deferrable, **ids)
+    return cls(task_id="teardown", poll_interval=0.1, timeout=30, deferrable=deferrable, **ids)
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["in-worker", "deferred"])

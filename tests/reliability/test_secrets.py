@@ -22,18 +22,18 @@ WRONG_SECRET = "Wrong-Secret-Value-7d1e"  # a test credential, scanned for like 
 
 
 def _operators(conn_id: str, v2: str, v1: str, version: str, vis: str, res: str) -> list[Any]:
-    common = {"modelarts_conn_id": conn_id, "poll_interval": 0.05, "max_wait": 3, "deferrable": False}
+    common = {"modelarts_conn_id": conn_id, "poll_interval": 0.05, "timeout": 3, "deferrable": False}
     return [
-        op.ModelArtsDeleteTrainingJobOperator(task_id="a", training_job_id=v2, **common),
-        op.ModelArtsTerminateTrainingJobOperator(task_id="b", training_job_id=v2, **common),
+        op.ModelArtsDeleteTrainingJobOperator(task_id="a", job_id=v2, **common),
+        op.ModelArtsTerminateTrainingJobOperator(task_id="b", job_id=v2, **common),
         op.ModelArtsDeleteTrainingJobV1Operator(task_id="c", job_id=v1, **common),
         op.ModelArtsStopTrainingJobVersionOperator(task_id="d", job_id=v1, version_id=version, **common),
         op.ModelArtsDeleteTrainingJobVersionOperator(task_id="e", job_id=v1, version_id=version, **common),
         op.ModelArtsStopVisualizationJobOperator(task_id="f", job_id=vis, **common),
         op.ModelArtsDeleteVisualizationJobOperator(task_id="g", job_id=vis, **common),
-        op.RESDeleteJobOperator(task_id="h", job_id=res, job_type="ranking", **common),
-        op.RESDeleteJobOperator(task_id="i", job_id="missing-job", job_type="ranking", **common),
-        op.ModelArtsDeleteTrainingJobOperator(task_id="j", training_job_id="no-such-job", **common),
+        op.ModelArtsDeleteResJobOperator(task_id="h", job_id=res, job_type="ranking", **common),
+        op.ModelArtsDeleteResJobOperator(task_id="i", job_id="missing-job", job_type="ranking", **common),
+        op.ModelArtsDeleteTrainingJobOperator(task_id="j", job_id="no-such-job", **common),
     ]
 
 

@@ -67,15 +67,18 @@ async def test_many_triggers_share_walks_until_every_job_is_gone(
     ]
     (watch,) = all_watches()
     assert watch.family is JobFamily.TRAINING
-    assert watch.stats.observations == sum(e["polls"] for e in events)
-    assert watch.stats.details == 0 and watch.stats.walks == watch.stats.rounds
-    assert counter.delta() == {"v2.search": watch.stats.walk_pages}
-    # Shared: no more rounds than the polls of the busiest trigger (one round answers everyone).
-    # At least two rounds while the 120 jobs were listed (3 pages each), then at least one after
-    # the 30 were gone (90 jobs: 2 pages); how many exactly depends on the loop's timing.
-    rounds = watch.stats.rounds
-    assert 3 <= rounds <= max(e["polls"] for e in events)
-    assert 2 * 3 + 2 <= watch.stats.walk_pages <= 3 * rounds
+    polls = sum(e["polls"] for e in events)
+    assert watch.stats.observations == polls
+    # Shared: far fewer requests than one per poll. A round that gathered only a few waits (the
+    # loop's timing under load can split a round) asks those few directly instead of walking.
+    requests = counter.delta()
+    assert set(requests) <= {"v2.search", "v2.detail"}
+    assert requests.get("v2.search", 0) == watch.stats.walk_pages
+    assert requests.get("v2.detail", 0) == watch.stats.details <= 3 * (watch.stats.rounds - watch.stats.walks)
+    assert sum(requests.values()) < polls / 2
+    # One round answers every wait polling at about the same time (how many rounds exactly
+    # depends on the loop's timing): never more rounds than the busiest trigger's polls.
+    assert watch.stats.walks >= 1 and watch.stats.rounds <= max(e["polls"] for e in events)
 
 
 async def test_a_transient_walk_error_keeps_every_trigger_waiting(

@@ -273,3 +273,25 @@ def test_jobs_trigger_one_event_for_all_jobs(emu: EmulatorServer) -> None:
     assert payload["total"] == 5 and payload["errors"] == []
     assert mutating_requests(emu) == {}
     assert all(emulator_status(emu, Target(JobFamily.TRAINING, j)) is None for j in job_ids[:4])
+
+
+def test_a_many_job_wait_logs_progress_on_change_not_every_poll(
+    emu: EmulatorServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    job_ids = emu.seed("training", 3, status="Running")
+    trigger = ModelArtsJobsTrigger(
+        job_family="training", job_ids=job_ids, goal="stopped", poll_interval=FAST, deadline=time.time() + 1.5
+    )
+    payload = run_trigger(trigger)
+    assert payload["status"] == "timeout" and payload["polls"] >= 10
+    out = capfd.readouterr().out
+    assert out.count("still waiting to be stopped") == 1  # the first poll's line; nothing changed since
+
+
+def test_on_kill_does_not_blame_the_user(emu: EmulatorServer, capfd: pytest.CaptureFixture[str]) -> None:
+    (job,) = emu.seed("training", status="Running")
+    trigger = ModelArtsJobTrigger(job_family="training", job_id=job, goal="deleted")
+    asyncio.run(trigger.on_kill())
+    out = capfd.readouterr().out
+    assert "stopped in this triggerer" in out and "the job itself is left as it is" in out
+    assert "by the user" not in out
