@@ -1,7 +1,8 @@
 """What one round of the system test puts in the emulator, and which tasks must then defer.
 
-A round is one run of each example DAG on fresh jobs. The teardown run gets a v2 training job,
-a v1 job with a running version, a visualization job and a RES job; the housekeeping run finds
+A round is one run of each example DAG on fresh jobs. The teardown run gets a list of running v2
+training jobs for its one-task teardown, and, step by step, a v2 training job, a v1 job with a
+running version, a visualization job and a RES job; the housekeeping run finds
 old finished v2 and v1 jobs among recent, protected and running ones. Rounds cycle through four
 kinds; the first two cover both auth modes, both speeds and both endings:
 
@@ -39,6 +40,7 @@ OLD = 40 * DAY
 MUST_DEFER = {
     TEARDOWN: {
         WAIT,
+        "tear_down_training_jobs",
         "stop_v1_version",
         "delete_v1_training_job",
         "stop_visualization_job",
@@ -98,6 +100,7 @@ def seed_round(server: EmulatorServer, index: int, settle: float, fast_settle: f
     _configure(server, run_seconds=None, stop_seconds=took, delete_visible_seconds=took)
     hint: dict[str, Any] = {"emulator": {"run_seconds": None}} if overrun else {}
     [training] = server.seed("training", 1, name=f"round{index}-train", **hint)
+    listed = server.seed("training", 3, name=f"round{index}-sweep", emulator={"run_seconds": None})
     [v1_job] = server.seed("training_v1", name=f"round{index}-legacy", status="RUNNING")
     v1_version = str(server.store.v1[int(v1_job)].versions[0].id)
     [visualization] = server.seed("visualization", name=f"round{index}-board", status="RUNNING")
@@ -115,6 +118,7 @@ def seed_round(server: EmulatorServer, index: int, settle: float, fast_settle: f
         overrun=overrun,
         auth=auth,
         teardown_conf={
+            "job_ids": listed,
             "training_job_id": training,
             "v1_job_id": int(v1_job),
             "v1_version_id": int(v1_version),
@@ -122,7 +126,7 @@ def seed_round(server: EmulatorServer, index: int, settle: float, fast_settle: f
             "res_job_id": res,
         },
         gone={
-            "training": [training, *old_v2],
+            "training": [training, *listed, *old_v2],
             "training_v1": [v1_job, *old_v1],
             "visualization": [visualization],
             "res": [res],
