@@ -24,13 +24,6 @@ from airflow_provider_modelarts.emulator.store import JobStore
 
 AuthType = Literal["aksk", "token", "temporary"]
 UserName = Literal["default", "second"]
-AUTH_TYPE_EXTRA = "auth_type"  # the connection extra that names the auth mode
-
-
-def token_auth_extra() -> dict[str, str]:
-    """The connection extra that selects IAM-token auth (AK/SK, the default, needs none)."""
-    return {AUTH_TYPE_EXTRA: "token"}
-
 
 START_TIMEOUT = 10.0
 
@@ -216,7 +209,7 @@ class EmulatorServer:
             extra["security_token"] = c.security_token
         elif auth_type == "token":
             login, password = c.iam_user, c.iam_password
-            extra |= {**token_auth_extra(), "domain_name": c.iam_domain}
+            extra["domain_name"] = c.iam_domain  # an IAM domain selects IAM-token auth
         else:
             raise ValueError(f"auth_type: {auth_type!r} is not aksk, token or temporary")
         return {
