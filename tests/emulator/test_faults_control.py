@@ -140,10 +140,10 @@ def test_airflow_connection(emu: EmulatorServer) -> None:
     }  # AK/SK: default
     token = emu.airflow_connection("token")
     assert token["login"] == "emulator-user" and token["extra"]["domain_name"] == "emulator-domain"
-    assert token["extra"]["auth_type"] == "token"
+    assert "auth_type" not in token["extra"]  # the IAM domain alone selects token auth
     temporary = emu.airflow_connection("temporary")
     assert temporary["extra"]["security_token"] == emu.credentials.security_token
-    assert "auth_type" not in temporary["extra"]
+    assert "domain_name" not in temporary["extra"]
     json.dumps(temporary)
     with pytest.raises(ValueError, match="auth_type"):
         emu.airflow_connection("basic")  # type: ignore[arg-type]
