@@ -40,11 +40,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "airflow_provider_modelarts"
 ALLOWED_FILE = Path(__file__).with_name("mutate_allowed.toml")
 MAX_MUTANTS = 3000  # a run never tries more; --max samples fewer
 MIN_LIMIT = 30.0  # seconds: the least time a mutant's tests get
+TEST_LIMIT = 10.0  # seconds: the least time one test gets in a mutant's run (plus LIMIT_FACTOR x its time)
+RUNNER_FAILED = 70  # a child's exit code when it could not run pytest at all
 LIMIT_FACTOR = 3.0  # a mutant's time limit: this many times its tests' unmutated duration, plus MIN_LIMIT
 
 # What is mutated by default (``None``: the whole module), and the tests that exercise each module.
@@ -430,6 +434,32 @@ def load_allowed(path: Path = ALLOWED_FILE) -> list[Allowed]:
 # ---- running tests in forked children ----------------------------------------------------------
 
 
+class _TestTimeout(BaseException):
+    """Raised in a mutant's run when one test outlives its limit (not an Exception: nothing catches it)."""
+
+
+class _Deadline:
+    """A pytest plugin for a mutant's run: a test that runs far longer than it did unmutated is
+    stopped (and the run counts as a timeout), so a mutant that makes a wait hang costs seconds."""
+
+    def __init__(self, limits: dict[str, float], marker: Path) -> None:
+        self.limits = limits
+        self.marker = marker
+
+    def _expired(self, signum: int, frame: FrameType | None) -> None:
+        self.marker.touch()
+        raise _TestTimeout("the test ran past its limit")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:
+        signal.signal(signal.SIGALRM, self._expired)
+        signal.setitimer(signal.ITIMER_REAL, self.limits.get(item.nodeid, TEST_LIMIT))
+        try:
+            return (yield)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 class _Recorder:
     """A pytest plugin for the unmutated run: which lines of the targets each test reaches, how
     long each test takes, and which tests fail."""
@@ -484,6 +514,7 @@ class Runner:
 
     def __init__(self, workdir: Path, jobs: int) -> None:
         self.workdir = workdir
+        self.test_limits: dict[str, float] = {}  # each test's time limit in a mutant's run
         self.slots = []
         for index in range(jobs):
             slot = workdir / f"slot{index}"
@@ -491,8 +522,6 @@ class Runner:
             self.slots.append(slot)
 
     def _fork(self, slot: Path, args: list[str], plugin: object | None, log: Path) -> int:
-        import pytest
-
         sys.stdout.flush()  # or the child would write this process's pending output once more
         sys.stderr.flush()
         pid = os.fork()
@@ -500,7 +529,7 @@ class Runner:
             with contextlib.suppress(OSError):  # the child already did, or has already exited
                 os.setpgid(pid, pid)
             return pid
-        code = 3
+        code = RUNNER_FAILED
         try:
             os.setpgid(0, 0)
             out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -538,18 +567,12 @@ class Runner:
             sys.stderr.flush()
             os._exit(code)
 
-    @staticmethod
-    def _reap(pid: int, deadline: float) -> int | None:
+    def _reap(self, pid: int, deadline: float) -> int | None:
         """The child's exit code, or ``None`` if it ran past ``deadline`` (it is then killed)."""
         while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                _reap_group(pid)
-                return os.waitstatus_to_exitcode(status)
-            if time.monotonic() > deadline:
-                _reap_group(pid)
-                os.waitpid(pid, 0)
-                return None
+            finished, code = self._poll(pid, deadline)
+            if finished:
+                return code
             time.sleep(0.05)
 
     def baseline(self, tests: Sequence[str], modules: Sequence[str]) -> dict[str, Any]:
@@ -569,42 +592,59 @@ class Runner:
         queue = list(mutants)
         running: dict[int, tuple[Mutant, Path, float, float]] = {}  # pid -> mutant, slot, start, deadline
         free = list(self.slots)
-        while queue or running:
-            while queue and free:
-                mutant, tests, limit = queue.pop(0)
-                slot = free.pop()
-                target = slot / PACKAGE / mutant.module
-                target.write_text(mutant.source, encoding="utf-8")
-                args = [*tests, "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="]
-                pid = self._fork(slot, args, None, slot / "mutant.log")
-                start = time.monotonic()
-                running[pid] = (mutant, slot, start, start + limit)
-            time.sleep(0.05)
-            for pid, (mutant, slot, start, deadline) in list(running.items()):
-                done, status = os.waitpid(pid, os.WNOHANG)
-                timed_out = not done and time.monotonic() > deadline
-                if not done and not timed_out:
-                    continue
+        try:
+            while queue or running:
+                while queue and free:
+                    mutant, tests, limit = queue.pop(0)
+                    slot = free.pop()
+                    (slot / PACKAGE / mutant.module).write_text(mutant.source, encoding="utf-8")
+                    args = [*tests, "-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts="]
+                    marker = slot / "timed-out"
+                    marker.unlink(missing_ok=True)
+                    pid = self._fork(slot, args, _Deadline(self.test_limits, marker), slot / "mutant.log")
+                    start = time.monotonic()
+                    running[pid] = (mutant, slot, start, start + limit)
+                time.sleep(0.05)
+                for pid, (mutant, slot, start, deadline) in list(running.items()):
+                    finished, code = self._poll(pid, deadline)
+                    if not finished:
+                        continue
+                    del running[pid]
+                    shutil.copyfile(ROOT / PACKAGE / mutant.module, slot / PACKAGE / mutant.module)
+                    free.append(slot)
+                    if (slot / "timed-out").exists():
+                        code = None
+                    yield mutant, Outcome(_status(code), time.monotonic() - start)
+        finally:
+            for pid in running:  # interrupted: stop the children still at work
                 _reap_group(pid)
-                if timed_out:
-                    os.waitpid(pid, 0)
-                del running[pid]
-                shutil.copyfile(ROOT / PACKAGE / mutant.module, slot / PACKAGE / mutant.module)
-                free.append(slot)
-                elapsed = time.monotonic() - start
-                code = None if timed_out else os.waitstatus_to_exitcode(status)
-                yield mutant, Outcome(_status(code), elapsed)
+                os.waitpid(pid, 0)
+
+    @staticmethod
+    def _poll(pid: int, deadline: float) -> tuple[bool, int | None]:
+        """(finished, exit code): the code is ``None`` if the child ran past ``deadline`` (it is
+        killed then)."""
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            _reap_group(pid)
+            return True, os.waitstatus_to_exitcode(status)
+        if time.monotonic() <= deadline:
+            return False, None
+        _reap_group(pid)
+        os.waitpid(pid, 0)
+        return True, None
 
 
 def _status(code: int | None) -> str:
-    """pytest's exit code as an outcome: 1 (a test failed) and 2 (a module failed to import, or the
-    run was interrupted) kill a mutant, as does a crash; 3-5 (internal or usage error, no tests)
-    are errors of this runner."""
+    """A child's exit code as an outcome. pytest's 1 (a test failed), 2 (a test module failed to
+    import), 3 (internal error: a plugin failed to load) and 4 (usage error: a test id the mutant
+    renamed is not found) all come from the mutant (the same tests pass unmutated), as does a crash;
+    5 (no tests ran) and RUNNER_FAILED are this runner's errors."""
     if code is None:
         return "timeout"
     if code == 0:
         return "survived"
-    return "killed" if code in (1, 2) or code < 0 else "error"
+    return "killed" if code in (1, 2, 3, 4) or code < 0 else "error"
 
 
 def _reap_group(pid: int) -> None:
@@ -743,7 +783,12 @@ def _summary(results: list[tuple[Mutant, Outcome, bool]], modules: Sequence[str]
     print(f"{len(results)} mutants in {seconds:.0f} s")
 
 
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupted)  # stop the children and remove the copies
     args = _parse_args(argv)
     targets = _targets(args.modules)
     mutants = _select(args, targets)
@@ -767,6 +812,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"mutate: {len(mutants)} mutants in {len(modules)} module(s); unmutated run of {' '.join(tests)}"
         )
         coverage = Coverage.of(runner.baseline(tests, modules))
+        runner.test_limits = {t: TEST_LIMIT + LIMIT_FACTOR * d for t, d in coverage.durations.items()}
         if coverage.failed:
             print(f"mutate: left out, failing on the unmutated code: {', '.join(coverage.failed)}")
         print(f"mutate: {len(coverage.order)} tests, {sum(coverage.durations.values()):.0f} s unmutated")
