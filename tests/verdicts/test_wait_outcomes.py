@@ -82,6 +82,10 @@ def test_a_pace_or_deadline_a_wait_could_not_keep_is_refused(value) -> None:
 
 def test_zero_is_a_pace_only_where_allowed_and_numbers_and_timedeltas_are_seconds() -> None:
     assert seconds(0, "grace", allow_zero=True) == 0.0
+    with pytest.raises(ValueError, match="seconds > 0, not 0"):
+        seconds(0, "poll_interval")
+    with pytest.raises(ValueError, match="seconds >= 0, not -1"):
+        seconds(-1, "grace", allow_zero=True)
     assert seconds(timedelta(minutes=1), "max_wait") == 60.0
     assert seconds(2, "poll_interval") == 2.0
 
