@@ -123,6 +123,10 @@ class _WaitTrigger(BaseTrigger):
     def _past_deadline(self, delay: float) -> bool:
         return self.deadline is not None and time.time() + delay > self.deadline
 
+    def _until_deadline(self) -> float:
+        """Seconds left to the deadline (none: at once); only called when there is a deadline."""
+        return max(0.0, (self.deadline or 0.0) - time.time())
+
     async def on_kill(self) -> None:
         """Deliberately nothing: the trigger only watches a teardown that the task already requested.
 
@@ -219,16 +223,20 @@ class ModelArtsJobTrigger(_WaitTrigger):
         shared = target.version_id is None and target.family in SHAREABLE
         watch: SharedWatch | None = None
         delay = self._first_delay()
+        polled = False
         while True:
-            if delay:  # the first poll, unless it is put off, happens whatever the deadline
+            if delay:  # the first poll happens whatever the deadline: at the latest, at the deadline
                 if self._past_deadline(delay):
-                    return None
+                    if polled:
+                        return None
+                    delay = self._until_deadline()
                 if stop_at is not None:  # the last poll comes at stop_at, not after it
                     left = stop_at - time.time()
                     if left <= 0:
                         return None
                     delay = min(delay, left)
                 await asyncio.sleep(delay)
+            polled = True
             answer: JobSnapshot | BaseException | None
             try:
                 if not shared:
@@ -360,9 +368,11 @@ class ModelArtsJobsTrigger(_WaitTrigger):
         watch: SharedWatch | None = None  # resolved once, at the first poll that succeeds in it
         delay = self.first_poll_delay
         while waits:
-            if delay:  # the first poll, unless it is put off, happens whatever the deadline
+            if delay:  # the first poll happens whatever the deadline: at the latest, at the deadline
                 if self._past_deadline(delay):
-                    break
+                    if polls:
+                        break
+                    delay = self._until_deadline()
                 if stop_at is not None and time.time() + delay > stop_at:
                     return None
                 await asyncio.sleep(delay)

@@ -13,6 +13,7 @@ from airflow.serialization.serialized_objects import BaseSerialization
 
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.statuses import JobFamily, V1Status
+from airflow_provider_modelarts.api.watch import ABSENT
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, ModelArtsJobTrigger
@@ -198,6 +199,36 @@ def test_past_deadline_still_checks_once(emu: EmulatorServer) -> None:
     payload = run_trigger(job_trigger(target, "deleted", deadline=time.time() - 10))
     assert payload["status"] == "timeout" and payload["polls"] == 1
     assert requests(emu, "res.detail") == 1
+
+
+def test_a_first_poll_put_off_past_the_deadline_comes_at_the_deadline(emu: EmulatorServer) -> None:
+    """A wait whose first poll is put off (an operator that has just looked) beyond its deadline
+    (a timeout shorter than the poll interval) still asks once, at the deadline: a job gone by then
+    is gone, not a timeout."""
+    target = BY_NAME["delete_training"].seed(emu)
+    mark_deleted(emu, target)
+    started = time.monotonic()
+    payload = run_trigger(
+        job_trigger(target, "deleted", poll_interval=30, first_poll_delay=30, deadline=time.time() + 0.5)
+    )
+    assert payload["status"] == "success" and payload["final_status"] == ABSENT and payload["polls"] == 1
+    assert 0.3 < time.monotonic() - started < 10
+
+
+def test_a_many_job_wait_put_off_past_its_deadline_asks_once_at_the_deadline(emu: EmulatorServer) -> None:
+    job_ids = emu.seed("training", 2, status="Completed")
+    mark_deleted(emu, Target(JobFamily.TRAINING, job_ids[0]))
+    trigger = ModelArtsJobsTrigger(
+        job_family="training",
+        job_ids=job_ids,
+        goal="deleted",
+        poll_interval=30,
+        first_poll_delay=30,
+        deadline=time.time() + 0.5,
+    )
+    payload = run_trigger(trigger)
+    assert payload["status"] == "timeout" and payload["polls"] == 1
+    assert payload["remaining"] == [job_ids[1]]  # the gone job was asked about and found gone
 
 
 # ---- transient faults -------------------------------------------------------------------------
