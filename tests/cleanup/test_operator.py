@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
-import time
-from collections.abc import Callable
-from contextlib import closing
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
-from airflow_provider_modelarts.api import operations as ops
-from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.session import ModelArtsSession
 from airflow_provider_modelarts.api.statuses import JobFamily, V1Status, V2Phase
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.links.modelarts import XCOM_KEY
@@ -26,6 +19,7 @@ from airflow_provider_modelarts.operators.modelarts import (
 )
 from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, job_ids_digest
 from tests.airflow_support import drive, make_context
+from tests.verdicts.emulated import after_answers, listed
 
 OLD = 40 * 86_400  # seconds: older than the default 30 days
 
@@ -54,22 +48,6 @@ class Requests:
 
     def made(self, route: str) -> int:
         return self.emu.stats()["requests"].get(route, 0) - self.start.get(route, 0)
-
-
-def listed(emu: EmulatorServer, family: str) -> set[str]:
-    """The ids the service lists now (a fresh session, outside the operator)."""
-    conn = emu.airflow_connection()
-    config = ConnectionConfig.from_connection_fields(
-        login=conn["login"], password=conn["password"], host=conn["host"], extra=conn["extra"], environ={}
-    )
-    project = emu.credentials.project_id
-    plan = {
-        "training": ops.list_training_jobs(project),
-        "training_v1": ops.list_training_jobs_v1(project),
-        "visualization": ops.list_visualization_jobs(project),
-    }[family]
-    with closing(ModelArtsSession(config)) as session:
-        return {job.snapshot().job_id for job in session.run(plan)}
 
 
 def test_the_operator_is_exported_from_the_operators_module() -> None:
@@ -261,21 +239,6 @@ def start_running(emu: EmulatorServer, family: str, job_id: str) -> None:
             emu.store.add_version(emu.store.v1[int(job_id)], fixed=V1Status.RUNNING)
 
 
-def after_response(emu: EmulatorServer, route: str, action: Callable[[], None]) -> threading.Thread:
-    """Run ``action`` as soon as the emulator has answered ``route`` once (bounded: 10 s)."""
-
-    def watch() -> None:
-        for _ in range(1000):
-            if emu.stats()["responses"].get(route):
-                action()
-                return
-            time.sleep(0.01)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
 @pytest.mark.parametrize(
     ("family", "listing", "recheck"),
     [("training", "v2.search", "v2.search"), ("training_v1", "v1.list", "v1.versions")],
@@ -289,7 +252,7 @@ def test_a_job_that_starts_running_after_it_was_selected_is_not_deleted(
         family, 3, status="Completed" if family == "training" else "COMPLETED", age_seconds=OLD
     )
     emu.faults.set(recheck, {"latency_ms": 300})
-    helper = after_response(emu, listing, lambda: start_running(emu, family, finished[0]))
+    helper = after_answers(emu, listing, 1, lambda: start_running(emu, family, finished[0]))
     report = cleanup(job_family=family, fail_on_errors=False).execute(context)
     helper.join(10)
     assert sorted(report["deleted"]) == sorted(finished[1:])

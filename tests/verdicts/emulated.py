@@ -1,4 +1,4 @@
-"""Helpers for the verdict tests that run an operator against the emulator: a cleanup operator
+"""Helpers for the tests that run an operator against the emulator: a cleanup operator
 with test pacing, the ids a family lists now, and a helper that changes the emulator's world right
 after it has answered a given route."""
 
@@ -54,10 +54,6 @@ def listed(emu: EmulatorServer, family: str) -> set[str]:
 
 def answered(emu: EmulatorServer, route: str) -> int:
     return sum(emu.stats()["responses"].get(route, {}).values())
-
-
-def requests(emu: EmulatorServer, route: str) -> int:
-    return int(emu.stats()["requests"].get(route, 0))
 
 
 def after_answers(

@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.emulator import EmulatorServer
-from tests.airflow_support import drive, make_context
+from tests.airflow_support import drive, make_context, requests
 from tests.verdicts.emulated import (
     FINISHED,
     OLD,
@@ -26,7 +26,6 @@ from tests.verdicts.emulated import (
     after_answers,
     cleanup,
     listed,
-    requests,
     session_of,
 )
 

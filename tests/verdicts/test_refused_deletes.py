@@ -17,8 +17,8 @@ import pytest
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.operators.modelarts import ModelArtsDeleteVisualizationJobOperator
-from tests.airflow_support import drive, make_context
-from tests.verdicts.emulated import after_answers, requests, session_of
+from tests.airflow_support import drive, make_context, requests
+from tests.verdicts.emulated import after_answers, session_of
 
 
 @pytest.fixture
