@@ -4,6 +4,7 @@ answering (here: while its walk is on a page) is answered by the next round, nev
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 
@@ -49,3 +50,18 @@ async def test_a_round_whose_callers_all_cancelled_asks_nothing_and_does_not_cou
 def test_res_jobs_have_no_list_to_walk_and_are_never_watched_together() -> None:
     with pytest.raises(ValueError, match="watched one by one"):
         SharedWatch(FakeService().session(), PROJECT, JobFamily.RES)
+
+
+async def test_a_listed_status_that_would_end_a_wait_is_believed_only_while_the_detail_agrees() -> None:
+    """The list says the jobs have completed; their detail says they still run (a stale list).
+    Every round asks the detail again while the two disagree: the wait for a stop never ends."""
+    service = FakeService()
+    jobs = v2_ids(3)
+    for job in jobs:
+        service.add(job, status="Running")
+    service.page_override = lambda index, page: [replace(job, status="Completed") for job in page]
+    watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING)
+    for _ in range(3):
+        answers = await asyncio.wait_for(asyncio.gather(*(watch.observe(j, Goal.STOPPED) for j in jobs)), 10)
+        assert [a.status if a is not None else None for a in answers] == ["Running"] * 3
+    assert sorted(service.requests("detail")) == sorted(jobs * 3)
