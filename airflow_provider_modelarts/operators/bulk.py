@@ -299,9 +299,9 @@ class BulkTeardown(ModelArtsTask):
             return False
         if snapshot.is_terminal:
             return True
-        if snapshot.category is Category.STOPPING or (
-            self.stop_running and state["stop_rounds"] < MAX_STOP_ROUNDS
-        ):
+        # Not finished (running, or already stopping): only a teardown allowed to stop jobs waits
+        # for it to stop (stopping it first if it runs), then checks it again; any other leaves it.
+        if self.stop_running and state["stop_rounds"] < MAX_STOP_ROUNDS:
             target = "stopping" if snapshot.category is Category.STOPPING else "stop"
             state[target].append(job)
             state["next_pending"].append(job)

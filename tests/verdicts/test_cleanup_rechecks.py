@@ -157,3 +157,34 @@ def test_without_a_complete_walk_of_unfinished_jobs_each_job_is_checked_on_its_o
 
 
 PLATFORM = {"platform": "DLI", "platform_parameter": {"cluster_name": "res_one"}}
+
+
+@pytest.mark.parametrize("stop_running", [False, True])
+def test_a_job_found_stopping_right_before_its_delete_is_deleted_only_with_stop_running(
+    emu, stop_running
+) -> None:
+    """A finished visualization job is restarted and stopped by someone else after the selection:
+    right before its delete it is stopping. Without ``stop_running`` it is left alone, like any job
+    that is not finished; with it, the cleanup waits until it has stopped, then deletes it."""
+    emu.config.update({"stop_seconds": 1.5})
+    jobs = emu.seed("visualization", 2, status="KILLED", age_seconds=OLD)
+    emu.faults.set("vis.detail", {"latency_ms": 300})  # the checks before the deletes come later
+
+    def restart_and_stop() -> None:
+        with emu.store.locked() as now:
+            life = emu.store.vis[int(jobs[0])].life
+            life.restarted_at, life.stop_at, life.fixed = now, now, None
+
+    helper = after_answers(emu, "vis.list", 1, restart_and_stop)
+    operator = cleanup(job_family="visualization", stop_running=stop_running, fail_on_errors=False)
+    result = drive(operator, make_context()).result
+    helper.join(10)
+    if stop_running:
+        assert sorted(result["deleted"]) == sorted(jobs) and result["skipped"] == []
+        assert requests(emu, "vis.stop") == 0  # it was stopping already: waited for, not stopped
+        return
+    assert result["deleted"] == [jobs[1]]
+    [skip] = result["skipped"]
+    assert skip["job_id"] == jobs[0]
+    assert skip["reason"].startswith("KILLING (9) when it was about to be deleted")
+    assert jobs[0] in listed(emu, "visualization")
