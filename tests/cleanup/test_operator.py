@@ -67,6 +67,18 @@ def test_dry_run_deletes_nothing(emu: EmulatorServer, context: dict[str, Any]) -
     assert context["ti"].pushed[XCOM_KEY] == ""  # no public console link for the emulator
 
 
+@pytest.mark.parametrize("family", ["training", "training_v1", "visualization"])
+def test_age_is_measured_from_now_in_the_services_milliseconds(
+    emu: EmulatorServer, context: dict[str, Any], family: str
+) -> None:
+    """A day either side of ``older_than`` (30 days): only the older job is selected."""
+    status = {"training": "Completed", "training_v1": "COMPLETED", "visualization": "KILLED"}[family]
+    [older] = emu.seed(family, 1, status=status, age_seconds=31 * 86_400)
+    emu.seed(family, 1, status=status, age_seconds=29 * 86_400)
+    report = cleanup(job_family=family, dry_run=True).execute(context)
+    assert report["selected"] == [older]
+
+
 def test_v2_batch_deletes_and_confirms_every_job_gone(emu: EmulatorServer, context: dict[str, Any]) -> None:
     old = emu.seed("training", 150, status="Completed", age_seconds=OLD)
     recent = emu.seed("training", 3, status="Failed")
