@@ -13,7 +13,7 @@ import pytest
 
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.statuses import JobFamily, status_name
+from airflow_provider_modelarts.api.statuses import Category, JobFamily, category, status_name
 from airflow_provider_modelarts.api.waiting import UnexpectedEvent, check_job_event, job_event
 from airflow_provider_modelarts.api.watch import ABSENT, Goal, judge
 from tests.verdicts.scripted import Answer, observe
@@ -183,3 +183,11 @@ def test_a_v1_job_without_versions_exists_and_has_not_stopped() -> None:
     assert job.status is None
     assert not judge(Goal.STOPPED, job).done
     assert not judge(Goal.DELETED, job).done
+
+
+@pytest.mark.parametrize("word", ["killing", "stopping", "terminating", "canceling", "cancelling", "KILLING"])
+def test_a_res_job_that_is_stopping_is_waited_for_not_asked_to_stop(word) -> None:
+    """A teardown waits for a job that is already stopping (it sends no stop request, which RES does
+    not even have); only a job that runs is asked to stop."""
+    assert category(JobFamily.RES, word) is Category.STOPPING
+    assert category(JobFamily.RES, "running") is Category.ACTIVE
