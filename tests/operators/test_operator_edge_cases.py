@@ -188,6 +188,7 @@ def test_delete_failed_fails_with_the_service_status(
 @MODES
 def test_visualization_delete_while_killing_waits_then_deletes(emu: EmulatorServer, deferrable: bool) -> None:
     case = BY_NAME["delete_visualization"]
+    emu.config.update({"stop_seconds": 2.0})  # still KILLING when the delete comes, even on a busy machine
     target = case.seed(emu, status=V1Status.RUNNING.name)
     start_stopping(emu, target)
     op = case.operator(target, deferrable=deferrable)
