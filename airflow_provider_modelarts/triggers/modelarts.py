@@ -223,11 +223,10 @@ class ModelArtsJobTrigger(_WaitTrigger):
         shared = target.version_id is None and target.family in SHAREABLE
         watch: SharedWatch | None = None
         delay = self._first_delay()
-        polled = False
         while True:
             if delay:  # the first poll happens whatever the deadline: at the latest, at the deadline
                 if self._past_deadline(delay):
-                    if polled:
+                    if job_wait.tally.polls:
                         return None
                     delay = self._until_deadline()
                 if stop_at is not None:  # the last poll comes at stop_at, not after it
@@ -236,7 +235,6 @@ class ModelArtsJobTrigger(_WaitTrigger):
                         return None
                     delay = min(delay, left)
                 await asyncio.sleep(delay)
-            polled = True
             answer: JobSnapshot | BaseException | None
             try:
                 if not shared:
