@@ -37,6 +37,7 @@ from airflow_provider_modelarts.api.models import (
     TrainingJobVersionPage,
     VisualizationJob,
     VisualizationJobPage,
+    read_light_v2_search_page,
 )
 from airflow_provider_modelarts.api.statuses import JobFamily
 
@@ -353,7 +354,9 @@ def walk_training_job_snapshots(
 
     def page(index: int) -> Plan[tuple[list[JobSnapshot], int | None]]:
         body = training_job_search_body(page=index, workspace_id=workspace_id)
-        response = yield _request(Service.MODELARTS, "POST", *segments, json=body)
+        response = yield _request(
+            Service.MODELARTS, "POST", *segments, json=body, read=read_light_v2_search_page
+        )
         return _v2_page_snapshots(response.data, response, known)
 
     return _walk(page, first=0, size=V2_PAGE_SIZE, max_pages=max_pages, key=lambda job: job.job_id)
