@@ -13,17 +13,16 @@ import httpx
 import pytest
 
 from airflow_provider_modelarts.api import operations as ops
-from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsResponseError
 from airflow_provider_modelarts.api.exchange import ApiRequest, interpret
 from airflow_provider_modelarts.api.models import read_light_v2_search_page
-from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.session import ModelArtsSession
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.emulator import EmulatorServer
 from tests.verdicts.emulated import session_of
+from tests.verdicts.scripted import PROJECT, Answer, Script
 
-P = "0123456789abcdef0123456789abcdef"
+P = PROJECT
 ID = '"id":"00000000-0000-0000-0000-000000000001"'
 
 
@@ -66,18 +65,8 @@ def test_a_documented_page_builds_only_what_a_snapshot_needs(modelarts_emulator:
     assert 4 * tracked < sum(gc.is_tracked(c) for c in _containers(plain))
 
 
-def _session(body: bytes, status: int = 200) -> ModelArtsSession:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
-
-    config = ConnectionConfig.from_connection_fields(
-        login="AK",
-        password="SK-SECRET",
-        host="https://modelarts.test",
-        extra={"region": "cn-north-4", "project_id": P},
-        environ={},
-    )
-    return ModelArtsSession(config, policy=RetryPolicy(max_attempts=1), transport=httpx.MockTransport(answer))
+def _session(body: bytes) -> ModelArtsSession:
+    return Script([Answer(200, body)]).session()
 
 
 def _page(*items: str, count: str = "1") -> bytes:
