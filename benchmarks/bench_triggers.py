@@ -124,6 +124,8 @@ class GcPauses:
     def __init__(self) -> None:
         self.pauses: list[float] = []
         self.full: list[tuple[float, float]] = []  # spans of oldest-generation collections
+        self.young = 0  # youngest-generation collections (each one follows ~700 net allocations)
+        self.seconds = 0.0  # how long this was active
         self._started = 0.0
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
@@ -132,15 +134,18 @@ class GcPauses:
         else:
             ended = time.perf_counter()
             self.pauses.append(ended - self._started)
+            self.young += info.get("generation") == 0
             if info.get("generation") == 2:
                 self.full.append((self._started, ended))
 
     def __enter__(self) -> GcPauses:
         gc.callbacks.append(self._callback)
+        self.seconds = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         gc.callbacks.remove(self._callback)
+        self.seconds = time.perf_counter() - self.seconds
 
     @property
     def max_ms(self) -> float:
@@ -194,6 +199,7 @@ class Measured:
     gc_total_ms: float = 0.0
     full_gcs: int = 0
     lag_max_outside_full_gc_ms: float = 0.0
+    young_gcs_per_round: float = 0.0
 
     @property
     def cpu_per_job_round_us(self) -> float:
@@ -252,7 +258,7 @@ async def triggers_phase(
     return Measured(
         len(job_ids), polls, spent, wall, requests, probe.p99_ms(), probe.max_ms(), startup, rss_delta,
         len(events), watch, pauses.max_ms, pauses.total_ms, len(pauses.full),
-        probe.max_ms_outside(pauses.full),
+        probe.max_ms_outside(pauses.full), pauses.young / (pauses.seconds / interval),
     )  # fmt: skip
 
 
@@ -469,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         "event-loop lag max, samples without a full GC", round(provider.lag_max_outside_full_gc_ms, 2), "ms"
     )
     report.add("full (oldest-generation) GC runs while measured", provider.full_gcs, "runs")
+    report.add(
+        "young (youngest-generation) GC runs per interval", round(provider.young_gcs_per_round, 2), "runs"
+    )
     report.add("GC pause max while measured", round(provider.gc_max_ms, 1), "ms")
     report.exactly("IAM token requests (token auth)", tokens, "requests", 1)
     report.add("floor: CPU per waiting job per interval", round(floor.cpu_per_job_round_us, 1), "us")
