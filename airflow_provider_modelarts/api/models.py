@@ -26,7 +26,7 @@ from airflow_provider_modelarts.api.statuses import Category, JobFamily, categor
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class _StatusPredicates:
