@@ -295,6 +295,10 @@ def test_with_stop_running_a_job_running_again_is_stopped_again_before_its_delet
     assert sorted(driven.result["deleted"]) == sorted([other, *finished])
     assert driven.result["skipped"] == [] and driven.result["confirmed_gone"] == 3
     assert listed(emu, family) == set()
+    # Every stop was accepted (v2 answers 202, a v1 version stop 200): none was refused.
+    stop_route = "v2.terminate" if family == "training" else "v1.version_stop"
+    assert set(emu.stats()["responses"][stop_route]) <= {"200", "202"}
+    assert emu.stats()["responses"][stop_route], "no stop was sent"
 
 
 def test_protected_names_from_a_template_must_render_to_a_list(
