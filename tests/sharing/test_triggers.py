@@ -76,9 +76,11 @@ async def test_many_triggers_share_walks_until_every_job_is_gone(
     assert requests.get("v2.search", 0) == watch.stats.walk_pages
     assert requests.get("v2.detail", 0) == watch.stats.details <= 3 * (watch.stats.rounds - watch.stats.walks)
     assert sum(requests.values()) < polls / 2
-    # One round answers every wait polling at about the same time (how many rounds exactly
-    # depends on the loop's timing): never more rounds than the busiest trigger's polls.
-    assert watch.stats.walks >= 1 and watch.stats.rounds <= max(e["polls"] for e in events)
+    # A round answers every wait polling within its window. How the 30 waits fall into rounds
+    # depends on the loop's timing: on a loaded machine a late start or a pause longer than the
+    # window splits them into groups that stay out of step (5 rounds where the busiest trigger
+    # polled 3 times was seen). What does not depend on it: rounds answer many waits each.
+    assert watch.stats.walks >= 1 and watch.stats.observations >= 5 * watch.stats.rounds
 
 
 async def test_a_transient_walk_error_keeps_every_trigger_waiting(
