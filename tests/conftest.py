@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 _HOME = tempfile.mkdtemp(prefix="modelarts-tests-airflow-home-")
+_HOME_OWNER = os.getpid()  # processes forked from this one (they share the home) leave it alone
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "example_dags")
@@ -22,6 +24,12 @@ os.environ.pop("AIRFLOW_CONN_MODELARTS_DEFAULT", None)
 os.environ["AIRFLOW__MODELARTS__DEFERRAL_GRACE_SECONDS"] = "0"
 for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"):
     os.environ.pop(name, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's AIRFLOW_HOME when the process that made it ends its session."""
+    if os.getpid() == _HOME_OWNER:
+        shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture
