@@ -21,7 +21,9 @@ Search filters accept the documented keys (``name``, ``create_time``, ``phase``,
 ``in``, ``not``); a filter on ``id`` is undocumented and refused like any unknown key (2807).
 Without ``limit`` a page holds 10 jobs. ``sort_by`` accepts ``create_time``, ``name``, ``duration``
 and ``phase`` (2790 otherwise). A batch delete naming an unknown job deletes nothing and answers
-400 ``ModelArts.2775`` for the first unknown id. A deleted job created with ``delete_fails`` stays
+400 ``ModelArts.2775`` for the first unknown id; one naming jobs of more than one workspace (the
+documented rule: all jobs of a batch in one workspace; its error is not documented) deletes
+nothing and answers 400 ``ModelArts.2788``. A deleted job created with ``delete_fails`` stays
 visible unchanged (there is no v2 "deletion failed" phase).
 """
 
@@ -175,6 +177,8 @@ def batch_delete(ctx: Context, request: Request) -> Response:
         for job_id, job in zip(ids, found, strict=True):
             if job is None:
                 return not_found(job_id)
+        if len({job.workspace_id for job in found if job is not None}) > 1:
+            return v2_error(400, INVALID_PARAM, "jobs: the jobs of a batch delete must be in one workspace")
         for job in found:
             if job is not None and job.life.deleted_at is None:
                 job.life.deleted_at = now

@@ -114,6 +114,21 @@ def test_batch_delete(emu: EmulatorServer, client: httpx.Client, p: str) -> None
     assert response.status_code == 400 and response.json()["error_code"] == "ModelArts.2775"
 
 
+def test_a_batch_delete_across_workspaces_deletes_nothing(
+    emu: EmulatorServer, client: httpx.Client, p: str
+) -> None:
+    """The documented rule: all jobs of one batch delete are in one workspace."""
+    (home,) = emu.seed("training", 1, status="Completed")
+    (away,) = emu.seed("training", 1, status="Completed", workspace_id="w1")
+    jobs = [{"kind": "job", "metadata": {"id": i}} for i in (home, away)]
+    response = client.post(f"/v2/{p}/training-jobs/batch-delete", json={"jobs": jobs})
+    assert (response.status_code, response.json()["error_code"]) == (400, "ModelArts.2788")
+    emu.advance(1)
+    assert [client.get(f"/v2/{p}/training-jobs/{i}").status_code for i in (home, away)] == [200, 200]
+    alone = client.post(f"/v2/{p}/training-jobs/batch-delete", json={"jobs": jobs[1:]})
+    assert alone.status_code == 202
+
+
 def test_search_pages_by_index(emu: EmulatorServer, client: httpx.Client, p: str) -> None:
     emu.seed("training", 120, name="seeded")
     page = client.post(f"/v2/{p}/training-job-searches", json={"offset": 2, "limit": 50}).json()
