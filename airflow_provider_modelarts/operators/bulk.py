@@ -26,6 +26,7 @@ from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsNotFoundError
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
+from airflow_provider_modelarts.api.shared_watch import list_scope
 from airflow_provider_modelarts.api.statuses import V2_CATEGORIES, Category, JobFamily
 from airflow_provider_modelarts.api.waiting import poll_failures
 from airflow_provider_modelarts.api.watch import Goal
@@ -337,28 +338,16 @@ class BulkTeardown(ModelArtsTask):
             state["stop_rounds"] += 1
         state["pending"] = state.pop("next_pending")
 
+    async def listing_scope(self) -> str:
+        """The digest of this task's list query (credentials, project, family, workspace): what
+        a listing's jobs are vouched for with (``listed_by``)."""
+        session = await self.hook.asession()
+        return list_scope(session, await self.hook.aresolve_project_id(), self.family, self.scope)
+
     async def _bulk_delete_batches(self, state: dict[str, Any], jobs: list[str]) -> list[str]:
-        """Delete v2 jobs 100 per call. With checks, right after one search of the scope's jobs that
-        have not finished (the documented ``not`` filter on ``phase``): a job it lists is checked
-        like a single job; a job it does not list has finished (the search is complete and of the
-        scope the job was found in). Returns the jobs left for single deletes."""
-        ready = jobs
-        if self.recheck:
-            walk = await self.hook.awalk_training_jobs(
-                exclude_phases=TERMINAL_V2_PHASES, workspace_id=self.scope
-            )
-            if not walk.complete:
-                return jobs  # no proof for anyone: each job is checked on its own
-            unfinished = {job.id: job.snapshot() for job in walk.items}
-            ready = [
-                job
-                for job in jobs
-                if (
-                    self._bulk_may_delete(state, job, unfinished[job])
-                    if job in unfinished
-                    else self._bulk_unprotected(state, job)
-                )
-            ]
+        """Delete v2 jobs 100 per call, each checked right before (see :meth:`_bulk_checked`).
+        Returns the jobs left for single deletes."""
+        ready, singles = await self._bulk_checked(state, jobs) if self.recheck else (jobs, [])
         batches = [ready[i : i + BATCH_DELETE_LIMIT] for i in range(0, len(ready), BATCH_DELETE_LIMIT)]
         answers = await self.bounded([self.hook.abatch_delete_training_jobs(batch) for batch in batches])
         state["report"]["delete_calls"] += len(batches)
@@ -371,7 +360,42 @@ class BulkTeardown(ModelArtsTask):
                 fallback.extend(batch)
             else:
                 state["report"]["deleted"].extend(batch)
-        return fallback
+        return singles + fallback
+
+    async def _bulk_checked(self, state: dict[str, Any], jobs: list[str]) -> tuple[list[str], list[str]]:
+        """The jobs that may go in a batch delete now, and those to check and delete one by one.
+
+        Jobs this task's own listing found (``listed_by``, the same query) are checked with one
+        search of the scope's jobs that have not finished (the documented ``not`` filter on
+        ``phase``): a job it lists is checked like a single job; a job it does not list has
+        finished, provided the search is complete (otherwise nothing is proven and every job goes
+        alone). A list is scoped (workspace, the caller's jobs), so its silence says nothing about
+        jobs it never showed: jobs given by id are each checked on their detail endpoint."""
+        if state["listed_by"] is not None and state["listed_by"] == await self.listing_scope():
+            walk = await self.hook.awalk_training_jobs(
+                exclude_phases=TERMINAL_V2_PHASES, workspace_id=self.scope
+            )
+            if not walk.complete:
+                return [], jobs
+            unfinished = {job.id: job.snapshot() for job in walk.items}
+            ready = [
+                job
+                for job in jobs
+                if (
+                    self._bulk_may_delete(state, job, unfinished[job])
+                    if job in unfinished
+                    else self._bulk_unprotected(state, job)
+                )
+            ]
+            return ready, []
+        looks = await self.bounded([self.hook.aobserve(self.family, job) for job in jobs])
+        ready = [
+            job
+            for job, look in zip(jobs, looks, strict=True)
+            if not isinstance(look, BaseException) and self._bulk_may_delete(state, job, look)
+        ]
+        # A job that could not be looked at is asked again alone, where its failure is reported.
+        return ready, [job for job, look in zip(jobs, looks, strict=True) if isinstance(look, BaseException)]
 
     async def _bulk_delete_one(self, state: dict[str, Any], job: str) -> None:
         """Check ``job`` on its detail endpoint (unless checks are off), then delete it if it may go."""

@@ -28,7 +28,7 @@ from typing import Any
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
-from airflow_provider_modelarts.api.shared_watch import SHAREABLE, list_scope
+from airflow_provider_modelarts.api.shared_watch import SHAREABLE
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.waiting import seconds
 from airflow_provider_modelarts.operators.bulk import BulkTeardown, new_report, protected, skip_entry
@@ -301,9 +301,7 @@ class ModelArtsCleanupJobsOperator(BulkTeardown):
         family = self.family
         listed_by = None
         if family in SHAREABLE:
-            session = await self.hook.asession()
-            project = await self.hook.aresolve_project_id()
-            listed_by = list_scope(session, project, family, self.scope)
+            listed_by = await self.listing_scope()
         self.log.info(
             "%s %s job(s) listed; %s selected for deletion (%s to stop first), %s skipped",
             len(jobs),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
-from airflow_provider_modelarts.api.statuses import JobFamily, V1Status
+from airflow_provider_modelarts.api.statuses import JobFamily, V1Status, V2Phase
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.operators import modelarts as op
 from airflow_provider_modelarts.operators.bulk import STATE_KEY
@@ -192,6 +192,39 @@ def test_a_partial_failure_fails_the_task_at_the_end_after_everything_else(emu: 
     assert all(emulator_status(emu, Target(JobFamily.VISUALIZATION, job)) is None for job in fine)
     report = context["ti"].pushed[STATE_KEY]["report"]
     assert report["confirmed_gone"] == 2
+
+
+@pytest.mark.parametrize(
+    "where", [{"workspace_id": "w1"}, {"owner": "emulator-user-2"}], ids=["another-workspace", "another-user"]
+)
+def test_a_job_running_again_where_the_default_search_does_not_look_is_stopped_before_its_delete(
+    emu: EmulatorServer, where: dict[str, str]
+) -> None:
+    """v2 jobs are deleted 100 per call right after one search of unfinished jobs. That search is
+    scoped (workspace ``0``, the caller's jobs): its silence about a job it never showed proves
+    nothing. A finished job of another workspace or user that runs again while the task waits for
+    a stop is stopped again before its delete, never deleted running."""
+    (busy,) = emu.seed("training", 1, status="Running")
+    (other,) = emu.seed("training", 1, status="Completed", **where)
+    context = make_context()
+    task = op.ModelArtsTeardownJobOperator(
+        task_id="teardown_all",
+        job_family="training",
+        job_ids=[busy, other],
+        poll_interval=FAST,
+        deferrable=True,
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(context)
+    assert deferred.value.method_name == "bulk_after_stop"
+    with emu.store.locked():
+        emu.store.v2[other].life.fixed = V2Phase.RUNNING  # it runs again (as after a restart)
+    driven = drive(task, context, resumed=deferred.value)
+
+    stops = [d.trigger.job_ids for d in driven.deferrals if d.method_name == "bulk_after_stop"]
+    assert stops == [[busy], [other]] and mutating_requests(emu)["v2.terminate"] == 2
+    assert sorted(driven.result["stopped"]) == sorted([busy, other])
+    assert sorted(driven.result["deleted"]) == sorted([busy, other]) and driven.result["confirmed_gone"] == 2
 
 
 def test_the_delete_operators_take_a_list_too(emu: EmulatorServer) -> None:
