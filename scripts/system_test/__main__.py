@@ -170,7 +170,10 @@ def run(args: argparse.Namespace, home: Path, results: Results) -> None:
     out = home / "system-test"
     out.mkdir(parents=True)
     port = free_port()
-    env = airflow_env(home, BIN, port, args.poll_interval, max(20.0, 10 * args.poll_interval))
+    # The wait for training times out in overrun rounds, so its timeout sets their length. It must
+    # also cover a fresh triggerer's first trigger: in one run, 15 s passed between that trigger's
+    # start and its first answer (a timeout of 20 s then skipped a wait whose job had completed).
+    env = airflow_env(home, BIN, port, args.poll_interval, max(45.0, 20 * args.poll_interval))
     durations = {"stop_seconds": args.settle, "delete_visible_seconds": args.settle}
     emulator = EmulatorServer(
         EmulatorConfig(create_seconds=0.5, pending_seconds=0.5, run_seconds=None, **durations)
