@@ -371,7 +371,7 @@ class BulkTeardown(ModelArtsTask):
         finished, provided the search is complete (otherwise nothing is proven and every job goes
         alone). A list is scoped (workspace, the caller's jobs), so its silence says nothing about
         jobs it never showed: jobs given by id are each checked on their detail endpoint."""
-        if state["listed_by"] is not None and state["listed_by"] == await self.listing_scope():
+        if state["listed_by"] == await self.listing_scope():  # None (given by id) never matches
             walk = await self.hook.awalk_training_jobs(
                 exclude_phases=TERMINAL_V2_PHASES, workspace_id=self.scope
             )

@@ -279,6 +279,17 @@ def test_bad_arguments_are_refused_naming_what_the_user_wrote(kwargs: dict[str, 
         op.ModelArtsTeardownJobOperator(task_id="t", **kwargs)
 
 
+def test_the_v2_delete_operator_deletes_a_list_in_one_batch_whatever_each_job_is_doing(
+    emu: EmulatorServer,
+) -> None:
+    """A plain delete does not check its jobs first: one batch call, running jobs included."""
+    jobs = emu.seed("training", 2, status="Completed") + emu.seed("training", 1, status="Running")
+    task = op.ModelArtsDeleteTrainingJobOperator(task_id="delete_all", job_ids=jobs, poll_interval=FAST)
+    report = drive(task, make_context()).result
+    assert sorted(report["deleted"]) == sorted(jobs) and report["confirmed_gone"] == 3
+    assert mutating_requests(emu) == {"v2.batch_delete": 1}
+
+
 def test_v2_operators_name_the_job_id_as_written() -> None:
     with pytest.raises(ValueError, match=r"^job_id: '\.\./x'"):
         op.ModelArtsDeleteTrainingJobOperator(task_id="t", job_id="../x")
