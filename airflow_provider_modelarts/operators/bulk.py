@@ -369,7 +369,7 @@ class BulkTeardown(ModelArtsTask):
         search of the scope's jobs that have not finished (the documented ``not`` filter on
         ``phase``): a job it lists is checked like a single job; a job it does not list has
         finished, provided the search is complete (otherwise nothing is proven and every job goes
-        alone). A list is scoped (workspace, the caller's jobs), so its silence says nothing about
+        alone). A list is scoped (the caller's jobs, a workspace), so its silence says nothing about
         jobs it never showed: jobs given by id are each checked on their detail endpoint."""
         if state["listed_by"] == await self.listing_scope():  # None (given by id) never matches
             walk = await self.hook.awalk_training_jobs(

@@ -200,10 +200,10 @@ def test_a_partial_failure_fails_the_task_at_the_end_after_everything_else(emu: 
 def test_a_job_running_again_where_the_default_search_does_not_look_is_stopped_before_its_delete(
     emu: EmulatorServer, where: dict[str, str]
 ) -> None:
-    """v2 jobs are deleted 100 per call right after one search of unfinished jobs. That search is
-    scoped (workspace ``0``, the caller's jobs): its silence about a job it never showed proves
-    nothing. A finished job of another workspace or user that runs again while the task waits for
-    a stop is stopped again before its delete, never deleted running."""
+    """v2 jobs are deleted 100 per call. A search of unfinished jobs is scoped (documented: the
+    caller's jobs; in the emulator by default, workspace ``0``): its silence about a job it never
+    showed proves nothing. A finished job of another workspace or user that runs again while the
+    task waits for a stop is stopped again before its delete, never deleted running."""
     (busy,) = emu.seed("training", 1, status="Running")
     (other,) = emu.seed("training", 1, status="Completed", **where)
     context = make_context()
