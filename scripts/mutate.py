@@ -58,15 +58,19 @@ DEFAULT_TARGETS: dict[str, tuple[str, ...] | None] = {
     "api/waiting.py": None,
     "api/shared_watch.py": None,
     "api/statuses.py": None,
-    # The cleanup's selection, and the checks every bulk teardown makes right before a delete.
+    # The cleanup's selection; the per-job decision of every teardown, and the core's reading of
+    # each answer and its checks right before a delete.
     "operators/cleanup.py": ("_status_matches", "select_jobs", "select"),
-    "operators/bulk.py": (
+    "teardown/decide.py": None,
+    "teardown/core.py": (
         "TERMINAL_V2_PHASES",
-        "protected",
-        "_bulk_may_delete",
-        "_bulk_unprotected",
-        "_bulk_delete_batches",
-        "_bulk_delete_one",
+        "judge",
+        "_apply",
+        "_after_refusal",
+        "_ready",
+        "_delete_batches",
+        "_delete_one",
+        "_stop_one",
     ),
 }
 _VERDICT_TESTS = ("tests/unit", "tests/verdicts")
@@ -83,7 +87,13 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "api/shared_watch.py": (*_VERDICT_TESTS, "tests/sharing"),
     "api/statuses.py": (*_VERDICT_TESTS, "tests/sharing"),
     "operators/cleanup.py": (*_VERDICT_TESTS, "tests/cleanup"),
-    "operators/bulk.py": (*_VERDICT_TESTS, "tests/cleanup", "tests/operators/test_teardown_job.py"),
+    "teardown/decide.py": (*_VERDICT_TESTS, "tests/teardown", "tests/cleanup"),
+    "teardown/core.py": (
+        *_VERDICT_TESTS,
+        "tests/teardown",
+        "tests/cleanup",
+        "tests/operators/test_teardown_job.py",
+    ),
 }
 
 LOG_METHODS = frozenset({"debug", "info", "warning", "error", "exception", "log"})

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_modelarts.api.ids import JobRef
+from airflow_provider_modelarts.api.retry import RETRY_LATER_CODES
 from airflow_provider_modelarts.api.statuses import JobFamily
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Request-ID", "x-apig-request-id")
@@ -92,6 +93,11 @@ class ModelArtsConflictError(ModelArtsApiError):
 
 class ModelArtsRateLimitError(ModelArtsApiError):
     """HTTP 429 after the retry budget was spent."""
+
+
+class ModelArtsRetryLaterError(ModelArtsApiError):
+    """A documented "try again later" answer (``retry.RETRY_LATER_CODES``, such as 409
+    ``ModelArts.2878`` JobStatusChanged) after the retry budget was spent."""
 
 
 class ModelArtsServerError(ModelArtsApiError):
@@ -181,7 +187,12 @@ def request_id_of(headers: Mapping[str, str], body_request_id: object = None) ->
 def is_transient(exc: BaseException) -> bool:
     """Whether a failure that outlived the retry budget may still pass (a waiter keeps waiting)."""
     return isinstance(
-        exc, ModelArtsTransportError | ModelArtsServerError | ModelArtsRateLimitError | ModelArtsResponseError
+        exc,
+        ModelArtsTransportError
+        | ModelArtsServerError
+        | ModelArtsRateLimitError
+        | ModelArtsRetryLaterError
+        | ModelArtsResponseError,
     )
 
 
@@ -192,6 +203,8 @@ def error_class(
     if is_job_not_found(job, status_code, error_code, message):
         return ModelArtsNotFoundError
     code = error_code or ""
+    if code in RETRY_LATER_CODES:
+        return ModelArtsRetryLaterError
     if status_code in (401, 403) or code.startswith(_GATEWAY_PREFIXES):
         return ModelArtsAuthError
     if status_code == 409:

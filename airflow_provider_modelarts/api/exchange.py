@@ -27,7 +27,7 @@ from airflow_provider_modelarts.api.errors import (
     request_id_of,
 )
 from airflow_provider_modelarts.api.ids import JobRef
-from airflow_provider_modelarts.api.retry import RETRYABLE_STATUS, RetryPolicy
+from airflow_provider_modelarts.api.retry import RetryPolicy, retryable
 from airflow_provider_modelarts.auth.signer import DATE_HEADER, parse_date
 
 T = TypeVar("T")
@@ -68,7 +68,10 @@ class Sleep:
 
 Plan = Generator[ApiRequest, ApiResponse, T]
 Step = ApiRequest | Sleep
-Outcome = httpx.Response | httpx.TransportError | None
+# A transport failure, or a body that could not be decoded (a Content-Encoding that does not
+# decompress): the request may be tried again, as after a connection error.
+TRANSPORT_FAILURES = (httpx.TransportError, httpx.DecodingError)
+Outcome = httpx.Response | httpx.TransportError | httpx.DecodingError | None
 Execution = Generator[Step, Outcome, T]
 
 
@@ -151,6 +154,13 @@ def interpret(request: ApiRequest, response: httpx.Response, gave_up: str | None
     )
 
 
+def _error_code(response: httpx.Response) -> str | None:
+    """The service's error code of a failed answer (``None`` for a success or a body without one)."""
+    if response.is_success:
+        return None
+    return parse_error_body(response.content, response.headers.get("content-type"))[0]
+
+
 def exchange(
     request: ApiRequest, policy: RetryPolicy, clock: Callable[[], float]
 ) -> Generator[Step, Outcome, ApiResponse]:
@@ -160,7 +170,7 @@ def exchange(
     while True:
         attempt += 1
         outcome = yield request
-        if isinstance(outcome, httpx.TransportError):
+        if isinstance(outcome, TRANSPORT_FAILURES):
             delay = policy.next_delay(
                 attempt=attempt, elapsed=clock() - started, status_code=None, retry_after=None
             )
@@ -170,13 +180,15 @@ def exchange(
                 ) from outcome
         else:
             assert outcome is not None
-            if outcome.status_code not in RETRYABLE_STATUS:
+            code = _error_code(outcome)
+            if not retryable(outcome.status_code, code):
                 return interpret(request, outcome)
             decision = policy.decide(
                 attempt=attempt,
                 elapsed=clock() - started,
                 status_code=outcome.status_code,
                 retry_after=outcome.headers.get("Retry-After"),
+                error_code=code,
             )
             if decision.delay is None:
                 return interpret(request, outcome, decision.why)  # raises the typed 429/5xx error

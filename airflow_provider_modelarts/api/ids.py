@@ -46,8 +46,17 @@ def project_id(value: object, field: str = "project_id") -> str:
 
 
 def training_job_id(value: object, field: str = "training_job_id") -> str:
-    """A v2 training job id (a UUID in practice; any 1-64 letters, digits, hyphens accepted)."""
-    return _text(field, value, _V2_JOB_ID, "a v2 job id: 1-64 letters, digits or hyphens")
+    """A v2 training job id (a UUID in practice; any 1-64 letters, digits, hyphens accepted). A
+    number is refused: v2 ids are UUIDs, and a numeric id is a v1 job's, which the v2 endpoints would
+    answer "not found" for while the v1 job runs on."""
+    text = _text(field, value, _V2_JOB_ID, "a v2 job id: 1-64 letters, digits or hyphens")
+    if text.isdigit():
+        raise InvalidIdError(
+            field,
+            value,
+            "a v2 job id (a UUID); a numeric id is a v1 training job's: use job_family='training_v1'",
+        )
+    return text
 
 
 def numeric_id(value: object, field: str = "job_id") -> str:

@@ -1,9 +1,10 @@
 """When to try a request again, and how long to wait: pure decisions, no I/O.
 
-Retries transport errors, timeouts, 429 and 5xx with exponential backoff and full jitter, and is
-bounded both in attempts and in total time. A ``Retry-After`` hint is honoured in full (never cut
-to the backoff maximum); a hint that does not fit the time left gives up at once, saying so. Other
-4xx are never retried.
+Retries transport and decoding errors, timeouts, HTTP 429, 500, 502, 503 and 504, and the error
+codes the service documents as "try again later" (``RETRY_LATER_CODES``, whatever their HTTP
+status), with exponential backoff and full jitter, bounded both in attempts and in total time. A
+``Retry-After`` hint is honoured in full (never cut to the backoff maximum); a hint that does not
+fit the time left gives up at once, saying so. Nothing else is retried.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# Error codes documented as "try again later": 409 ModelArts.2878 JobStatusChanged (a terminate or
+# delete that met a concurrent change of the job's state).
+RETRY_LATER_CODES = frozenset({"ModelArts.2878"})
+
+
+def retryable(status_code: int | None, error_code: str | None = None) -> bool:
+    """Whether an answer (``status_code`` ``None``: a transport or decoding failure) may be tried
+    again: the one list of what is worth another attempt."""
+    return status_code is None or status_code in RETRYABLE_STATUS or error_code in RETRY_LATER_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +56,18 @@ class RetryPolicy:
         return self.rng.uniform(ceiling / 2, ceiling)
 
     def decide(
-        self, *, attempt: int, elapsed: float, status_code: int | None, retry_after: str | None
+        self,
+        *,
+        attempt: int,
+        elapsed: float,
+        status_code: int | None,
+        retry_after: str | None,
+        error_code: str | None = None,
     ) -> Decision:
         """Whether and when to try again after attempt ``attempt`` (counted from 1), ``elapsed``
-        seconds into the request. ``status_code`` is ``None`` for a transport error or timeout."""
-        if status_code is not None and status_code not in RETRYABLE_STATUS:
+        seconds into the request. ``status_code`` is ``None`` for a transport error or timeout;
+        ``error_code`` is the service's code from the error body, if any."""
+        if not retryable(status_code, error_code):
             return Decision(None)
         if attempt >= self.max_attempts:
             return Decision(None, f"{attempt} attempts made, the most allowed")

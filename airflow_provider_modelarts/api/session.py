@@ -26,7 +26,14 @@ from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import AuthType, ConnectionConfig
 from airflow_provider_modelarts.api.endpoints import Service
 from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsResponseError, request_id_of
-from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
+from airflow_provider_modelarts.api.exchange import (
+    TRANSPORT_FAILURES,
+    ApiRequest,
+    Outcome,
+    Plan,
+    Sleep,
+    execute,
+)
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.auth.aksk import AkSkAuth
 from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
@@ -120,7 +127,7 @@ class _Steps(Generic[T]):
             self.result = stop.value
             return None
 
-    def answer(self, step: ApiRequest, outcome: httpx.Response | httpx.TransportError) -> None:
+    def answer(self, step: ApiRequest, outcome: Outcome) -> None:
         if isinstance(outcome, httpx.Response):
             log.debug("%s -> %s", step.describe(), outcome.status_code)
         self._value = outcome
@@ -249,7 +256,7 @@ class ModelArtsSession:
                 steps.answer(
                     step, read_capped(step, client.send(request, auth=self._auth_for(step), stream=True))
                 )
-            except httpx.TransportError as exc:
+            except TRANSPORT_FAILURES as exc:
                 steps.answer(step, exc)
             except ModelArtsError as exc:
                 steps.fail(exc)
@@ -276,7 +283,7 @@ class ModelArtsSession:
                 request = self._build(client, step)
                 response = await client.send(request, auth=self._auth_for(step), stream=True)
                 steps.answer(step, await aread_capped(step, response))
-            except httpx.TransportError as exc:
+            except TRANSPORT_FAILURES as exc:
                 steps.answer(step, exc)
             except ModelArtsError as exc:
                 steps.fail(exc)

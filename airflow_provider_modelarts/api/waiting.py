@@ -8,15 +8,19 @@ or a sensor polling on the worker. Each answer is one of
 * an error: a transient one (see :func:`errors.is_transient`) counts towards ``max_poll_failures``
   consecutive failures, anything else ends the wait at once (:class:`WaitFailed`).
 
-The event a wait ends with (:func:`job_event`) names the job, the goal and the final status, and
-:func:`check_job_event` is the one place that decides whether an event may be believed by the task
-that deferred: it must be about that task's own job and goal, and its final status must fit it.
+The events a wait ends with are decided here too: a one-job event (:func:`job_event`) names the
+job, the goal and the final status; a many-job event carries a digest of its jobs, those still
+waiting, those in error, and the final statuses of those that stopped. Whether a task that deferred
+may believe an event is decided here as well, once per shape (:func:`check_job_event`,
+:func:`check_jobs_event`): it must be about that task's own jobs, version and goal, and its final
+statuses must fit the goal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -24,7 +28,7 @@ from typing import Any
 from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.statuses import category_of_name
+from airflow_provider_modelarts.api.statuses import JobFamily, category_of_name
 from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict, judge
 
 EVENT_STATUSES = ("success", "error", "timeout")
@@ -90,7 +94,7 @@ class JobWait:
         tally.polls += 1
         if isinstance(answer, BaseException):
             if not isinstance(answer, ModelArtsError | ValueError):
-                raise answer
+                raise answer  # a bug (or a cancellation), not a failed poll
             tally.failures += 1
             transient = is_transient(answer)
             if not transient or tally.failures >= self.max_poll_failures:
@@ -176,4 +180,40 @@ def check_job_event(event: object, target: JobRef, goal: Goal) -> Mapping[str, A
             f"{where}: the event reports success, but its final status {event.get('final_status')!r} "
             f"does not mean {goal.value}"
         )
+    return event
+
+
+def job_ids_digest(job_ids: Sequence[str]) -> str:
+    """A short, order-free fingerprint of a set of job ids: events carry it instead of the ids."""
+    return hashlib.sha256("\n".join(sorted(set(job_ids))).encode()).hexdigest()[:24]
+
+
+def check_jobs_event(
+    event: object, family: JobFamily, goal: Goal, job_ids: Sequence[str], version_id: str | None = None
+) -> dict[str, Any]:
+    """``event`` if it is a many-job event (``ModelArtsJobsTrigger``) about exactly these jobs,
+    version, family and goal (any status: the task decides what remaining and failed jobs mean);
+    else :class:`UnexpectedEvent`."""
+    what = f"the wait for {len(set(job_ids))} {family.value} job(s) to be {goal.value}"
+    if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+        raise UnexpectedEvent(f"{what}: the trigger returned an unexpected event: {event!r}")
+    about = (event.get("job_family"), event.get("goal"), event.get("job_ids_digest"), event.get("version_id"))
+    if about != (family.value, goal.value, job_ids_digest(job_ids), version_id):
+        raise UnexpectedEvent(f"{what}: the event is about other jobs ({about[0]}, {about[1]})")
+    remaining, errors, stopped_as = event.get("remaining"), event.get("errors"), event.get("stopped_as", {})
+    if (
+        not isinstance(remaining, list)
+        or not isinstance(errors, list)
+        or not isinstance(stopped_as, dict)
+        or not all(isinstance(e, dict) and {"job_id", "reason"} <= set(e) for e in errors)
+    ):
+        raise UnexpectedEvent(f"{what}: the event has no readable list of unsettled jobs: {event!r}")
+    known = set(job_ids)
+    unsettled = set(remaining) | {e["job_id"] for e in errors}
+    if not unsettled <= known or (event["status"] == "success") != (not unsettled):
+        raise UnexpectedEvent(f"{what}: the event's lists do not fit its jobs or its status")
+    if not set(stopped_as) <= known - unsettled or not all(
+        fits_goal(JobRef(family, job, version_id), goal, status) for job, status in stopped_as.items()
+    ):
+        raise UnexpectedEvent(f"{what}: the event's final statuses do not fit its jobs or its goal")
     return event

@@ -1,5 +1,5 @@
-"""Bulk housekeeping: select old jobs of a family from a listing, then tear them down with the
-many-job machinery of :mod:`.bulk` (stop if asked, check each again, delete, confirm gone).
+"""Bulk housekeeping: select old jobs of a family from a listing, then tear them down with the one
+teardown core (:mod:`..teardown.core`: stop if asked, look at each again, delete, confirm gone).
 
 What it never does:
 
@@ -10,7 +10,7 @@ What it never does:
   ``stop_running``, stopped first);
 * believe an absence it cannot prove: deletions are confirmed in the list scope the jobs were
   selected from (same workspace, same credentials), or on each job's detail endpoint;
-* carry its report through the triggerer (see :mod:`.bulk`: the state travels in XCom).
+* carry its report through the triggerer (the state travels in XCom, see :mod:`..teardown.core`).
 
 Selection is a pure function (:func:`select_jobs`) so what a run *would* delete can be shown
 (``dry_run``) and tested without a service.
@@ -31,8 +31,9 @@ from airflow_provider_modelarts.api.operations import res_job_type, res_offline_
 from airflow_provider_modelarts.api.shared_watch import SHAREABLE
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.waiting import seconds
-from airflow_provider_modelarts.operators.bulk import BulkTeardown, new_report, protected, skip_entry
-from airflow_provider_modelarts.triggers.modelarts import run_here
+from airflow_provider_modelarts.teardown.core import Teardown, new_report, skip_entry
+from airflow_provider_modelarts.teardown.decide import Policy, protected
+from airflow_provider_modelarts.teardown.waiter import run_here
 
 DEFAULT_MAX_DELETES = 1000
 STATE_KEY = "cleanup_state"
@@ -127,7 +128,7 @@ def _optional_text(value: object, field: str) -> str | None:
     return value
 
 
-class ModelArtsCleanupJobsOperator(BulkTeardown):
+class ModelArtsCleanupJobsOperator(Teardown):
     """Delete many jobs of one family, selected by age, status, name and workspace, and wait until
     every one is confirmed gone (see the module docstring for what it never does).
 
@@ -148,7 +149,7 @@ class ModelArtsCleanupJobsOperator(BulkTeardown):
 
     The other parameters (``max_concurrency``, ``use_batch_delete``, ``fail_on_errors``,
     ``wait_for_completion``, ``deferrable``, ``poll_interval``, ``timeout`` and the connection) are
-    those of every many-job teardown (see :class:`.bulk.BulkTeardown`).
+    those of every teardown (see :class:`..teardown.core.Teardown`).
     """
 
     template_fields: Sequence[str] = (
@@ -221,9 +222,15 @@ class ModelArtsCleanupJobsOperator(BulkTeardown):
     def scope(self) -> str | None:
         return _optional_text(self.workspace_id, "workspace_id")
 
-    @property
-    def protected_patterns(self) -> list[str]:  # type: ignore[override]
-        return _patterns(self.protected_names, "protected_names")
+    def policy(self) -> Policy:
+        """Running jobs are stopped first only with ``stop_running``, else left alone; protected
+        names are never touched."""
+        return Policy(
+            stop=self.stop_running,
+            skip_unstoppable=True,
+            protected=tuple(_patterns(self.protected_names, "protected_names")),
+            unstoppable="{status} when it was about to be deleted; not deleted",
+        )
 
     def res_arguments(self) -> tuple[str | None, Mapping[str, Any] | None]:
         return self.job_type, self.offline_platform
@@ -286,11 +293,10 @@ class ModelArtsCleanupJobsOperator(BulkTeardown):
 
     # ---- the run ---------------------------------------------------------------------------------
 
-    def execute(self, context: Any) -> Any:
-        return self.bulk_execute(context)
+    def check_arguments(self) -> None:
+        self._check_arguments(rendered=True)
 
     def start(self, context: Any) -> dict[str, Any] | Any:
-        self._check_arguments(rendered=True)
         state = run_here(self._select(), self.hook)
         return self.finish(state) if self.report_only else state
 

@@ -14,30 +14,16 @@ a stop request for a job that already finished is success with its final status 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from airflow.providers.common.compat.sdk import AirflowException
-
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsNotFoundError
-from airflow_provider_modelarts.api.ids import JobRef
-from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
-from airflow_provider_modelarts.api.statuses import Category, JobFamily
-from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict
-from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
+from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.watch import ABSENT
 from airflow_provider_modelarts.operators.base import ModelArtsTask
-from airflow_provider_modelarts.operators.bulk import BulkTeardown, job_ids_of, new_report
-from airflow_provider_modelarts.operators.waiting import checked_event, wait_for_job
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger, run_here
-
-TEARDOWN_STATE_KEY = "teardown_state"
-
-
-class _StillStopping(Exception):
-    """The service refused the action because the job is still stopping; wait, then act again."""
+from airflow_provider_modelarts.teardown.core import Teardown, job_ids_of
+from airflow_provider_modelarts.teardown.decide import Policy
 
 
 def _leaves(value: object) -> list[object]:
@@ -46,32 +32,36 @@ def _leaves(value: object) -> list[object]:
     return [value]
 
 
-# ---- one job (or many) of a family: arguments, template fields, parse-time checks, target -------
+def _literal(*values: object) -> bool:
+    """Whether every value is known before rendering (no Jinja text, no XComArg)."""
+    return not any(ids.is_template(value) for value in values if value is not None)
 
 
-class ModelArtsBaseOperator(BulkTeardown):
+# ---- one job (or many) of a family: arguments, template fields, checks, the report ---------------
+
+
+class ModelArtsBaseOperator(Teardown):
     """What every job operator shares: its target (``job_id`` and ``version_id``, or ``job_ids``),
-    the RES ``del-job`` arguments, and the flow "act, look, wait" of one job.
+    the checks of its arguments, and the shape of its result. Every one runs the one teardown core
+    (:class:`..teardown.core.Teardown`): a single job is a list of one.
 
     :param job_id: The job's id (templated): a UUID for v2 training jobs, a number for v1 training
         and visualization jobs, 1-20 letters, digits, ``-`` or ``_`` for RES jobs.
-    :param job_ids: Instead of ``job_id``, where offered: a list of ids of one family (templated;
-        an ``XComArg`` works). The task acts on each with bounded concurrency, waits for all in one
-        trigger, returns a report per job, and fails at the end if any job failed.
-    :param ignore_not_found: Treat a job that is already gone as success.
+    :param job_ids: Instead of ``job_id``, where offered: a sequence of ids of one family
+        (templated; an ``XComArg``, also of a mapped task, works). Duplicates are removed (the report
+        lists them under ``duplicates``). The task acts on each with bounded concurrency, waits for
+        all in one trigger, returns a report per job, and fails at the end if any job failed.
+    :param ignore_not_found: Treat a job that is already gone as success (for one job and for many).
 
-    The other parameters are those of every teardown task (see :class:`.base.ModelArtsTask`) and,
-    for ``job_ids``, of every many-job teardown (see :class:`.bulk.BulkTeardown`).
+    The other parameters are those of every teardown task (see :class:`.base.ModelArtsTask` and
+    :class:`..teardown.core.Teardown`).
     """
 
     template_fields: Sequence[str] = (*ModelArtsTask.template_fields, "job_id", "job_ids", "version_id")
     job_family: JobFamily | str
-    action: ClassVar[str]
-    goal: ClassVar[Goal]
     accepts_job_ids: ClassVar[bool] = False
     accepts_version: ClassVar[bool] = False
     needs_version: ClassVar[bool] = False
-    recheck = False  # a plain delete deletes whatever the job's state
 
     def __init__(
         self,
@@ -87,9 +77,6 @@ class ModelArtsBaseOperator(BulkTeardown):
         self.job_ids = job_ids
         self.version_id = version_id
         self.ignore_not_found = ignore_not_found
-        self._check_target_arguments()
-
-    def _check_target_arguments(self) -> None:
         name = type(self).__name__
         if self.job_ids is not None and not self.accepts_job_ids:
             raise TypeError(f"{name} takes one job_id, not job_ids")
@@ -102,190 +89,74 @@ class ModelArtsBaseOperator(BulkTeardown):
             raise ValueError(f"version_id: {name} needs the version to act on")
         if self.job_ids is not None and self.version_id is not None:
             raise ValueError("version_id: job_ids name whole jobs; act on versions one task each")
-        if self.job_id is not None and not ids.is_template(self.job_family):
-            ids.check_literal_target(self.job_family, self.job_id, self.version_id)
-        literal = isinstance(self.job_ids, str) and not ids.is_template(self.job_ids)
-        literal |= isinstance(self.job_ids, list | tuple) and not any(map(ids.is_template, self.job_ids))
-        if literal and not ids.is_template(self.job_family):
-            job_ids_of(self.job_ids, ids.job_family(self.job_family))
+        self.check_arguments(rendered=False)  # subclasses set their own arguments before this
 
-    # ---- the target ------------------------------------------------------------------------------
+    def check_arguments(self, rendered: bool = True) -> None:
+        """Every rule on the arguments, in one place: on literal values when the DAG is parsed, on
+        all of them once the templates are rendered (before any request)."""
+        if not rendered and not _literal(self.job_family):
+            return
+        family = ids.job_family(self.job_family)
+        if self.job_id is not None and (rendered or _literal(self.job_id, self.version_id)):
+            ids.job_target(family, self.job_id, self.version_id)
+        literal_list = isinstance(self.job_ids, list | tuple) and _literal(*self.job_ids)
+        literal_text = isinstance(self.job_ids, str) and not ids.is_template(self.job_ids)
+        if self.job_ids is not None and (rendered or literal_list or literal_text):
+            job_ids_of(self.job_ids, family)
 
     @property
     def family(self) -> JobFamily:
         return ids.job_family(self.job_family)
 
-    def target(self) -> JobRef:
-        """The validated job (or version) this operator acts on."""
-        return ids.job_target(self.job_family, self.job_id, self.version_id)
-
-    def res_arguments(self) -> tuple[str | None, Mapping[str, Any] | None]:
-        return None, None
-
-    def describe(self) -> str:
-        return self.target().describe()
-
-    def observe(self) -> JobSnapshot | None:
-        family, job, version = self.target()
-        return self.hook.observe(family, job, version)
-
-    # ---- one job: act, look, wait --------------------------------------------------------------
-
-    def act(self) -> Verdict | None:
-        """Send the teardown request; a verdict if the goal needs no wait, else ``None``."""
-        raise NotImplementedError
-
-    def absent(self, error: ModelArtsApiError | None = None) -> Verdict:
-        if not self.ignore_not_found:
-            raise AirflowException(f"{self.describe()} does not exist" + (f": {error}" if error else ""))
-        self.log.info("%s is already gone; nothing to %s", self.describe(), self.action)
-        return Verdict(True, ABSENT)
-
-    def confirmed_absent(self, error: ModelArtsNotFoundError) -> Verdict:
-        """A request answered "not found": believed only once the job's detail endpoint agrees."""
-        if self.observe() is None:
-            return self.absent(error)
-        raise AirflowException(
-            f"{self.describe()}: the {self.action} request answered 'not found' ({error}), but the job "
-            "still exists; check the request's parameters (for RES, the job_type)"
-        ) from error
-
-    def delete_step(self) -> Verdict | None:
-        """Request the deletion; a verdict if there is nothing to wait for."""
-        job_type, platform = self.res_arguments()
-        try:
-            message = self.hook.delete_job(*self.target(), job_type=job_type, offline_platform=platform)
-        except ModelArtsNotFoundError as exc:
-            # RES answers del-job for a job of another type this way while the job still exists.
-            return self.confirmed_absent(exc)
-        except ModelArtsApiError:
-            snapshot = self.observe()
-            if snapshot is None:
-                return self.absent()
-            if snapshot.category is Category.STOPPING:
-                raise _StillStopping from None
-            raise
-        if message:
-            self.log.info("RES answered: %s", message)
-        self.log.info("Deletion of %s requested", self.describe())
-        return None
-
-    def settled(self, snapshot: JobSnapshot | None, fail_if_not_running: bool = False) -> Verdict | None:
-        """A verdict if no stop request is needed (gone, finished, or already stopping)."""
-        if snapshot is None:
-            return self.absent()
-        if snapshot.is_terminal:
-            if fail_if_not_running:
-                raise AirflowException(f"{self.describe()} is not running: it is {snapshot.status_name}")
-            self.log.info("%s already finished: %s", self.describe(), snapshot.status_name)
-            return Verdict(True, snapshot.status_name)
-        if snapshot.category is Category.STOPPING:
-            self.log.info("%s is already stopping (%s)", self.describe(), snapshot.status_name)
-            return Verdict(False, snapshot.status_name)
-        return None
-
-    def stop_step(self, snapshot: JobSnapshot | None, fail_if_not_running: bool = False) -> Verdict | None:
-        """Request a stop unless none is needed; a verdict if there is nothing to wait for."""
-        settled = self.settled(snapshot, fail_if_not_running)
-        if settled is not None:
-            return settled if settled.done else None
-        try:
-            self.hook.stop_job(*self.target())
-        except ModelArtsNotFoundError as exc:
-            return self.confirmed_absent(exc)
-        except ModelArtsApiError:
-            # The job may have finished or started stopping between our look and the request.
-            settled = self.settled(self.observe(), fail_if_not_running)
-            if settled is None:
-                raise
-            return settled if settled.done else None
-        self.log.info("Stop of %s requested", self.describe())
-        return None
-
-    def result(self, final_status: str | None, *, already_absent: bool = False) -> dict[str, Any]:
-        family, job, version = self.target()
-        value: dict[str, Any] = {
-            "job_id": job,
-            "job_family": family.value,
-            "action": self.action,
-            "already_absent": already_absent,
-            "final_status": final_status,
-        }
-        if version is not None:
-            value["version_id"] = version
-        return value
-
-    def execute(self, context: Any) -> Any:
-        if self.job_ids is not None:
-            return self.bulk_execute(context)
-        self.target()  # rendered ids are validated before any request
-        ModelArtsConsoleLink.persist(context, self.hook.console_url)
-        try:
-            verdict = self.act()
-        except _StillStopping:
-            self.log.info(
-                "%s is still stopping; waiting before trying to %s it again", self.describe(), self.action
-            )
-            return self.wait(context, Goal.STOPPED, "execute_after_stop")
-        if verdict is not None:
-            return self.result(verdict.final_status, already_absent=verdict.absent)
-        if not self.wait_for_completion:
-            return self.result(None)
-        return self.wait(context, self.goal, "execute_complete")
-
-    def trigger(self, goal: Goal) -> ModelArtsJobTrigger:
-        """The wait for ``goal`` on this task's job, with its deadline ``timeout`` from now."""
-        family, job, version = self.target()
-        return ModelArtsJobTrigger(
-            job_family=family.value,
-            job_id=job,
-            version_id=version,
-            goal=goal.value,
-            modelarts_conn_id=self.modelarts_conn_id,
-            region=self.region,
-            project_id=self.project_id,
-            poll_interval=self.poll_interval,
-            deadline=_deadline(self.timeout),
-            max_poll_failures=self.max_poll_failures,
-        )
-
-    def wait(self, context: Any, goal: Goal, resume: str) -> Any:
-        """Wait for ``goal`` on the worker, or deferred (see :func:`wait_for_job`)."""
-        return wait_for_job(
-            self, self.trigger(goal), resume=resume, context=context, deferrable=self.deferrable
-        )
-
-    def execute_after_stop(self, context: Any, event: Any = None) -> Any:
-        checked_event(event, self.target(), Goal.STOPPED)
-        try:
-            verdict = self.act()
-        except _StillStopping:
-            raise AirflowException(
-                f"{self.describe()}: the service still refuses to {self.action} it"
-            ) from None
-        if verdict is not None:
-            return self.result(verdict.final_status, already_absent=verdict.absent)
-        if not self.wait_for_completion:
-            return self.result(None)
-        return self.wait(context, self.goal, "execute_complete")
-
-    def execute_complete(self, context: Any, event: Any = None) -> Any:
-        checked = checked_event(event, self.target(), self.goal)
-        self.log.info("%s", checked.get("message"))
-        return self.result(checked.get("final_status"))
-
-    # ---- many jobs (job_ids): the bulk machinery, each job named in the report ------------------
+    @property
+    def version(self) -> str | None:
+        if self.version_id is None:
+            return None
+        return ids.job_target(self.family, self.job_id, self.version_id).version_id
 
     def start(self, context: Any) -> dict[str, Any] | Any:
-        job_ids = job_ids_of(self.job_ids, self.family)
-        return self.new_state(new_report(self.family, job_ids=job_ids), pending=job_ids)
+        if self.job_ids is None:
+            job_ids = [ids.job_target(self.family, self.job_id, self.version_id).job_id]
+            duplicates: list[str] = []
+        else:
+            job_ids, duplicates = job_ids_of(self.job_ids, self.family)
+        if duplicates:
+            self.log.warning(
+                "job_ids: %s given more than once; each is torn down once", ", ".join(duplicates)
+            )
+        return self.first_state(job_ids, **({"duplicates": duplicates} if duplicates else {}))
 
     def finish(self, state: dict[str, Any]) -> Any:
-        return self.fail_if_failed(per_job(state["report"]))
+        if self.job_ids is not None:
+            return self.fail_if_failed(per_job(state["report"]))
+        return self.one_job_result(state)
 
-
-def _deadline(timeout: float) -> float:
-    return time.time() + timeout
+    def one_job_result(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The report of a list of one, shaped as the result of a one-job task (which fails if the
+        job failed, saying why)."""
+        report = state["report"]
+        (job,) = report["job_ids"]
+        ref = self.ref(state, job)
+        failed = [entry["reason"] for entry in report["failed"] if entry["job_id"] == job]
+        if failed:
+            self.fail_if_failed(report)  # logs the summary; fails unless fail_on_errors=False
+        absent = job in report["already_absent"]
+        deleted = job in report["deleted"]
+        final = report["final_status"].get(job)
+        if deleted and final != ABSENT:
+            final = None  # deletion requested, not waited for
+        value: dict[str, Any] = {
+            "job_id": job,
+            "job_family": self.family.value,
+            "action": self.action,
+            "already_absent": absent,
+            "final_status": final,
+        }
+        if ref.version_id is not None:
+            value["version_id"] = ref.version_id
+        if failed:
+            value["failed"] = failed[0]
+        return value
 
 
 def per_job(report: dict[str, Any]) -> dict[str, Any]:
@@ -308,17 +179,20 @@ def per_job(report: dict[str, Any]) -> dict[str, Any]:
         }
     for entry in report["failed"]:
         outcome[entry["job_id"]] = {"job_id": entry["job_id"], "outcome": "failed", "reason": entry["reason"]}
+    for job, entry in outcome.items():
+        if job in report["final_status"]:
+            entry["final_status"] = report["final_status"][job]
     report["jobs"] = list(outcome.values())
     return report
 
 
 class _Delete(ModelArtsBaseOperator):
     action = "delete"
-    goal = Goal.DELETED
     accepts_job_ids = True
+    look_first = False  # a plain delete deletes whatever the job is doing
 
-    def act(self) -> Verdict | None:
-        return self.delete_step()
+    def policy(self) -> Policy:
+        return Policy(stop=False, check_state=False, ignore_not_found=self.ignore_not_found)
 
 
 class _Stop(ModelArtsBaseOperator):
@@ -328,14 +202,15 @@ class _Stop(ModelArtsBaseOperator):
     """
 
     action = "stop"
-    goal = Goal.STOPPED
 
     def __init__(self, *, fail_if_not_running: bool = False, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self.fail_if_not_running = fail_if_not_running
+        super().__init__(**kwargs)
 
-    def act(self) -> Verdict | None:
-        return self.stop_step(self.observe(), self.fail_if_not_running)
+    def policy(self) -> Policy:
+        return Policy(
+            delete=False, fail_if_not_running=self.fail_if_not_running, ignore_not_found=self.ignore_not_found
+        )
 
 
 class _Res(ModelArtsBaseOperator):
@@ -352,16 +227,19 @@ class _Res(ModelArtsBaseOperator):
     def __init__(
         self, *, job_type: str | None = None, offline_platform: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(**kwargs)
-        self.job_type = job_type
+        self.job_type = job_type  # the argument checks in super().__init__ need them
         self.offline_platform = offline_platform
-        if self._is_res() and not ids.is_template(job_type):
-            res_job_type(job_type)
-            if offline_platform is None or not any(ids.is_template(v) for v in _leaves(offline_platform)):
-                res_offline_platform(str(job_type), offline_platform)
+        super().__init__(**kwargs)
 
-    def _is_res(self) -> bool:
-        return not ids.is_template(self.job_family) and ids.job_family(self.job_family) is JobFamily.RES
+    def check_arguments(self, rendered: bool = True) -> None:
+        super().check_arguments(rendered)
+        if not (rendered or _literal(self.job_family)) or self.family is not JobFamily.RES:
+            return
+        if rendered or _literal(self.job_type):
+            res_job_type(self.job_type)
+            platform = self.offline_platform
+            if rendered or platform is None or not any(ids.is_template(v) for v in _leaves(platform)):
+                res_offline_platform(str(self.job_type), platform)
 
     def res_arguments(self) -> tuple[str | None, Mapping[str, Any] | None]:
         return self.job_type, self.offline_platform
@@ -482,122 +360,33 @@ class ModelArtsTeardownJobOperator(_Res):
 
     template_fields: Sequence[str] = (*_Res.template_fields, "job_family")
     action = "teardown"
-    goal = Goal.DELETED
     accepts_job_ids = accepts_version = True
 
     def __init__(
         self, *, job_family: str, stop_first: bool = True, delete: bool = True, **kwargs: Any
     ) -> None:
-        self.job_family = job_family  # the target checks in super().__init__ need it
-        if not delete and not stop_first:
-            raise ValueError("stop_first and delete: at least one step is needed")
-        super().__init__(**kwargs)
+        self.job_family = job_family  # the argument checks in super().__init__ need them
         self.stop_first = stop_first
         self.delete = delete
-        if not ids.is_template(job_family) and ids.job_family(job_family) is JobFamily.RES and not delete:
+        super().__init__(**kwargs)
+
+    def check_arguments(self, rendered: bool = True) -> None:
+        if not self.delete and not self.stop_first:
+            raise ValueError("stop_first and delete: at least one step is needed")
+        super().check_arguments(rendered)
+        if (rendered or _literal(self.job_family)) and self.family is JobFamily.RES and not self.delete:
             raise ValueError("delete: RES jobs cannot be stopped through the API, only deleted")
 
-    @property
-    def recheck(self) -> bool:  # type: ignore[override]
-        return True  # a job found running right before its delete is stopped (or fails), never deleted
+    def policy(self) -> Policy:
+        return Policy(delete=self.delete, stop=self.stop_first, ignore_not_found=self.ignore_not_found)
 
-    @property
-    def stop_running(self) -> bool:  # type: ignore[override]
-        return self.stop_first
-
-    # ---- one job ---------------------------------------------------------------------------------
-
-    def execute(self, context: Any) -> Any:
-        if self.job_ids is not None:
-            return self.bulk_execute(context)
-        self.target()
-        ModelArtsConsoleLink.persist(context, self.hook.console_url)
-        snapshot = self.observe()
-        if snapshot is None:
-            return self.teardown_result(self.absent(), stopped=False)
-        if snapshot.is_terminal or self.family is JobFamily.RES:
-            return self._teardown_delete(context, stopped=False)
-        if not self.stop_first:
-            raise AirflowException(
-                f"{self.describe()} is {snapshot.status_name}; stop_first=False, so it is not deleted"
-            )
-        verdict = self.stop_step(snapshot)
-        if verdict is not None:  # gone or finished meanwhile
-            return (
-                self._teardown_delete(context, stopped=False)
-                if not verdict.absent
-                else self.teardown_result(verdict, False)
-            )
-        self._remember(context, stopped=True)
-        return self.wait(context, Goal.STOPPED, "teardown_after_stop")
-
-    def teardown_after_stop(self, context: Any, event: Any = None) -> Any:
-        checked = checked_event(event, self.target(), Goal.STOPPED)
-        self.log.info("%s", checked.get("message"))
-        if checked.get("final_status") == ABSENT:
-            return self.teardown_result(Verdict(True, ABSENT), self._stopped(context))
-        return self._teardown_delete(context, self._stopped(context), checked.get("final_status"))
-
-    def _teardown_delete(self, context: Any, stopped: bool, status: str | None = None) -> Any:
-        if not self.delete:
-            return self.teardown_result(Verdict(True, status), stopped)
-        self._remember(context, stopped=stopped)
-        try:
-            verdict = self.delete_step()
-        except _StillStopping:
-            return self.wait(context, Goal.STOPPED, "teardown_after_stop")
-        if verdict is not None:
-            return self.teardown_result(verdict, stopped)
-        if not self.wait_for_completion:
-            return self.teardown_result(Verdict(False, None), stopped, deleted=True)
-        return self.wait(context, Goal.DELETED, "teardown_complete")
-
-    def teardown_complete(self, context: Any, event: Any = None) -> Any:
-        checked = checked_event(event, self.target(), Goal.DELETED)
-        self.log.info("%s", checked.get("message"))
-        return self.teardown_result(Verdict(True, ABSENT), self._stopped(context), deleted=True)
-
-    def _remember(self, context: Any, *, stopped: bool) -> None:
-        context["ti"].xcom_push(key=TEARDOWN_STATE_KEY, value={"stopped": stopped})
-
-    def _stopped(self, context: Any) -> bool:
-        ti = context["ti"]
-        state = ti.xcom_pull(
-            task_ids=self.task_id, key=TEARDOWN_STATE_KEY, map_indexes=getattr(ti, "map_index", None)
+    def one_job_result(self, state: dict[str, Any]) -> dict[str, Any]:
+        value = super().one_job_result(state)
+        report = state["report"]
+        value.update(
+            stopped=value["job_id"] in report["stopped"], deleted=value["job_id"] in report["deleted"]
         )
-        return bool(isinstance(state, dict) and state.get("stopped"))
-
-    def teardown_result(self, verdict: Verdict, stopped: bool, *, deleted: bool = False) -> dict[str, Any]:
-        value = self.result(verdict.final_status, already_absent=verdict.absent and not deleted)
-        value.update(stopped=stopped, deleted=deleted)
         return value
-
-    # ---- many jobs -------------------------------------------------------------------------------
-
-    def start(self, context: Any) -> dict[str, Any] | Any:
-        """Look at every job once: gone, to stop (or failed, without ``stop_first``), stopping (to
-        wait for), or finished (to delete)."""
-        job_ids = job_ids_of(self.job_ids, self.family)
-        report = new_report(self.family, job_ids=job_ids)
-        answers = run_here(self.bounded([self.hook.aobserve(self.family, job) for job in job_ids]), self.hook)
-        stop: list[str] = []
-        stopping: list[str] = []
-        pending: list[str] = []
-        for job, answer in zip(job_ids, answers, strict=True):
-            if isinstance(answer, BaseException):
-                report["failed"].append({"job_id": job, "reason": f"could not look at it: {answer}"})
-            elif answer is None:
-                report["already_absent"].append(job)
-            elif answer.is_terminal or self.family is JobFamily.RES:
-                pending.append(job)
-            elif not self.stop_first:
-                reason = f"{answer.status_name}; stop_first=False, so it is not deleted"
-                report["failed"].append({"job_id": job, "reason": reason})
-            else:
-                (stopping if answer.category is Category.STOPPING else stop).append(job)
-                pending.append(job)
-                report["stopped"].append(job)
-        return self.new_state(report, pending=pending if self.delete else [], stop=stop, stopping=stopping)
 
 
 from airflow_provider_modelarts.operators.cleanup import ModelArtsCleanupJobsOperator  # noqa: E402

@@ -1,7 +1,7 @@
 """Sensors that wait until a job of any family is gone, or has stopped.
 
-They work in ``poke``, ``reschedule`` and deferrable mode, all through the provider's one waiting
-loop (:meth:`..triggers.modelarts.ModelArtsJobTrigger.poll`). A poke that fails transiently is
+They work in ``poke``, ``reschedule`` and deferrable mode, all through the provider's one wait
+loop (:func:`..teardown.waiter.wait`). A poke that fails transiently is
 retried within the same poke, up to ``max_poll_failures`` polls in a row, so a failure streak never
 spans a reschedule and the limit holds in every mode. A deletion the service reports as failed (v1
 ``DELETE_FAILED``) fails the sensor at once (skipped with ``soft_fail``); transient errors never count
@@ -28,9 +28,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.waiting import (
-    JobWait,
     UnexpectedEvent,
-    WaitFailed,
     WaitTimedOut,
     check_job_event,
     poll_failures,
@@ -39,13 +37,11 @@ from airflow_provider_modelarts.api.waiting import (
 from airflow_provider_modelarts.api.watch import Goal
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
-from airflow_provider_modelarts.operators.waiting import wait_for_job
-from airflow_provider_modelarts.triggers.modelarts import (
-    DEFAULT_MAX_POLL_FAILURES,
-    STREAK_PAUSE_MAX,
-    ModelArtsJobTrigger,
-    run_here,
-)
+from airflow_provider_modelarts.operators.waiting import wait_then_resume
+from airflow_provider_modelarts.teardown.waiter import run_here, wait
+from airflow_provider_modelarts.triggers.modelarts import DEFAULT_MAX_POLL_FAILURES, ModelArtsJobTrigger
+
+STREAK_PAUSE_MAX = 30.0  # seconds between the polls of a failure streak within one poke
 
 
 class ModelArtsJobSensorBase(BaseSensorOperator):
@@ -129,16 +125,14 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         """One answer about the job; a transient failure is polled again here, up to
         ``max_poll_failures`` polls in a row (at most ``STREAK_PAUSE_MAX`` seconds apart)."""
         trigger = self.trigger(None, min(float(self.poke_interval), STREAK_PAUSE_MAX))
-        job_wait = JobWait(trigger.target, self.goal, self.max_poll_failures)
-        try:
-            verdict = run_here(trigger.poll(self.hook, job_wait, until_answer=True), self.hook)
-        except WaitFailed as exc:
-            raise AirflowException(str(exc)) from exc
-        if verdict is None:
+        outcome = run_here(wait(self.hook, trigger.spec(), log=self.log, until_answer=True), self.hook)
+        job = trigger.job_id
+        if job in outcome.errors:
+            failure = AirflowFailException if job in outcome.refused else AirflowException
+            raise failure(outcome.errors[job])
+        if job not in outcome.reached:
             return False
-        if verdict.error:
-            raise AirflowFailException(f"{self.describe()}: {verdict.error}")
-        self.log.info("%s is %s (%s)", self.describe(), self.goal.value, verdict.final_status)
+        self.log.info("%s is %s (%s)", self.describe(), self.goal.value, outcome.reached[job].final_status)
         return True
 
     def execute(self, context: Any) -> Any:
@@ -148,7 +142,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
             return super().execute(context)
         trigger = self.trigger(time.time() + float(self.timeout))
         try:
-            return wait_for_job(
+            return wait_then_resume(
                 self,
                 trigger,
                 resume="execute_complete",

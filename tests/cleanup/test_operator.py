@@ -11,13 +11,14 @@ from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import JobFamily, V1Status, V2Phase
+from airflow_provider_modelarts.api.waiting import job_ids_digest
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.links.modelarts import XCOM_KEY
 from airflow_provider_modelarts.operators.cleanup import STATE_KEY, ModelArtsCleanupJobsOperator, select_jobs
 from airflow_provider_modelarts.operators.modelarts import (
     ModelArtsCleanupJobsOperator as ExportedCleanupOperator,
 )
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, job_ids_digest
+from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 from tests.airflow_support import drive, make_context
 from tests.verdicts.emulated import after_answers, listed
 
@@ -152,14 +153,14 @@ def test_deferrable_cleanup_keeps_its_report_out_of_the_trigger(
         operator.execute(context)
     trigger = deferred.value.trigger
     assert isinstance(trigger, ModelArtsJobsTrigger)
-    assert deferred.value.method_name == "bulk_complete"
+    assert deferred.value.method_name == "execute_complete"
     assert not deferred.value.kwargs
     classpath, trigger_kwargs = trigger.serialize()
     assert classpath.endswith("ModelArtsJobsTrigger")
     assert sorted(trigger_kwargs["job_ids"]) == sorted(old)
     assert set(trigger_kwargs) == {
-        "job_family", "job_ids", "goal", "workspace_id", "listed_by", "modelarts_conn_id", "region",
-        "project_id", "poll_interval", "deadline", "max_poll_failures", "first_poll_delay",
+        "job_family", "job_ids", "version_id", "goal", "workspace_id", "listed_by", "modelarts_conn_id",
+        "region", "project_id", "poll_interval", "deadline", "max_poll_failures", "first_poll_delay",
     }  # fmt: skip
     assert sorted(context["ti"].pushed[STATE_KEY]["report"]["deleted"]) == sorted(old)
 
@@ -170,7 +171,7 @@ def test_deferrable_cleanup_keeps_its_report_out_of_the_trigger(
 
     (event,) = asyncio.run(asyncio.wait_for(run(), 20))
     assert (event["status"], event["total"], event["remaining"], event["errors"]) == ("success", 5, [], [])
-    report = operator.bulk_complete(context, event)
+    report = operator.execute_complete(context, event)
     assert report["confirmed_gone"] == 5 and report["failed"] == []
     assert listed(emu, "training") == set()
 
@@ -198,7 +199,7 @@ def test_execute_complete_believes_only_an_event_about_its_own_jobs(
     if event is not None and event.get("job_ids_digest", "") is None:
         event["job_ids_digest"] = job_ids_digest(context["ti"].pushed[STATE_KEY]["report"]["deleted"])
     with pytest.raises(AirflowException, match=r"unexpected event|other jobs"):
-        operator.bulk_complete(context, event)
+        operator.execute_complete(context, event)
 
 
 def test_a_success_event_that_leaves_jobs_unsettled_is_refused(
@@ -211,14 +212,14 @@ def test_a_success_event_that_leaves_jobs_unsettled_is_refused(
     event = {"status": "success", "job_family": "training", "goal": "deleted",
              "job_ids_digest": job_ids_digest(old), "remaining": [old[0]], "errors": []}  # fmt: skip
     with pytest.raises(AirflowException, match="do not fit"):
-        operator.bulk_complete(context, event)
+        operator.execute_complete(context, event)
 
 
 def test_the_stop_first_phase_defers_too(emu: EmulatorServer, context: dict[str, Any]) -> None:
     running = emu.seed("training", 2, status="Running", age_seconds=OLD)
     done = emu.seed("training", 2, status="Completed", age_seconds=OLD)
     driven = drive(cleanup(stop_running=True, deferrable=True), context)
-    assert [d.method_name for d in driven.deferrals] == ["bulk_after_stop", "bulk_complete"]
+    assert [d.method_name for d in driven.deferrals] == ["execute_after_stop", "execute_complete"]
     stop_wait, delete_wait = (d.trigger for d in driven.deferrals)
     assert (stop_wait.goal, sorted(stop_wait.job_ids)) == ("stopped", sorted(running))
     assert (delete_wait.goal, sorted(delete_wait.job_ids)) == ("deleted", sorted(running + done))
@@ -287,10 +288,10 @@ def test_with_stop_running_a_job_running_again_is_stopped_again_before_its_delet
     operator = cleanup(job_family=family, stop_running=True, deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
-    assert deferred.value.method_name == "bulk_after_stop"
+    assert deferred.value.method_name == "execute_after_stop"
     start_running(emu, family, finished[0])
     driven = drive(operator, context, resumed=deferred.value)
-    assert [d.method_name for d in driven.deferrals] == ["bulk_after_stop"] * 2 + ["bulk_complete"]
+    assert [d.method_name for d in driven.deferrals] == ["execute_after_stop"] * 2 + ["execute_complete"]
     assert [sorted(d.trigger.job_ids) for d in driven.deferrals[:2]] == [[other], [finished[0]]]
     assert sorted(driven.result["deleted"]) == sorted([other, *finished])
     assert driven.result["skipped"] == [] and driven.result["confirmed_gone"] == 3
@@ -359,7 +360,7 @@ def test_unconfirmed_deletes_fail_after_the_timeout(emu: EmulatorServer, context
     report = cleanup(timeout=0.6, fail_on_errors=False).execute(context)
     assert sorted(report["deleted"]) == sorted(stuck) and report["confirmed_gone"] == 0
     assert [(f["job_id"], f["reason"]) for f in report["failed"]] == [
-        (job, "not confirmed gone before the timeout") for job in sorted(stuck)
+        (job, "not confirmed gone before the deadline (timeout)") for job in sorted(stuck)
     ]
 
 

@@ -97,7 +97,7 @@ def test_ui_field_behaviour_agrees_with_the_provider_info() -> None:
 
 
 def test_the_provider_declares_its_config() -> None:
-    from airflow_provider_modelarts.triggers.modelarts import DEFAULT_DEFERRAL_GRACE
+    from airflow_provider_modelarts.operators.waiting import DEFAULT_DEFERRAL_GRACE
 
     [option] = get_provider_info()["config"]["modelarts"]["options"].values()
     assert float(option["default"]) == DEFAULT_DEFERRAL_GRACE

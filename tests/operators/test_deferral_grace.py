@@ -13,7 +13,7 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger
+from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 from tests.airflow_support import FAST, drive, make_context, requests
 from tests.operators.cases import BY_NAME
 from tests.triggers.test_triggers import mark_deleted
@@ -50,7 +50,7 @@ def test_a_slower_goal_defers_and_the_trigger_looks_one_interval_later(
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(make_context())
     trigger = deferred.value.trigger
-    assert isinstance(trigger, ModelArtsJobTrigger)
+    assert isinstance(trigger, ModelArtsJobsTrigger)  # a single job is a list of one
     assert trigger.first_poll_delay == max(interval, grace)
     assert trigger.poll_interval == interval  # its own pace again, not the grace's
 

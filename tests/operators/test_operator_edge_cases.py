@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException
 
-from airflow_provider_modelarts.api.errors import ModelArtsAuthError, ModelArtsServerError
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.statuses import JobFamily, V1Status
 from airflow_provider_modelarts.api.watch import ABSENT
@@ -95,9 +94,9 @@ def test_refused_credentials_fail_clearly(emu: EmulatorServer, use_connection: A
     use_connection(conn)
     case = BY_NAME["delete_training"]
     target = case.seed(emu)
-    with pytest.raises(ModelArtsAuthError) as info:
+    with pytest.raises(AirflowException, match=r"HTTP 40[13] APIGW\.0301") as info:
         drive(case.operator(target), make_context())
-    assert info.value.status_code in (401, 403)
+    assert "request id" in str(info.value)
     assert emu.stats()["auth_failures"] >= 1
     assert emulator_status(emu, target) == "Completed"
 
@@ -111,7 +110,7 @@ def test_persistent_server_errors_on_the_request_fail_after_the_retry_budget(
     emu.faults.set("v2.delete", {"error_rate": 1.0, "error_status": 503})
     op = case.operator(target, deferrable=deferrable)
     op.hook = fast_hook(attempts=3)
-    with pytest.raises(ModelArtsServerError, match="503"):
+    with pytest.raises(AirflowException, match=r"HTTP 503 ModelArts\.0010.*3 attempts made"):
         drive(op, make_context())
     assert requests(emu, "v2.delete") == 3
     assert emulator_status(emu, target) == "Completed"
@@ -202,7 +201,7 @@ def test_visualization_delete_while_killing_waits_then_deletes(emu: EmulatorServ
     if deferrable:
         assert [d.method_name for d in driven.deferrals] == ["execute_after_stop", "execute_complete"]
         assert driven.deferrals[0].trigger.goal == "stopped"
-        assert driven.events[0]["final_status"].startswith("KILLED")
+        assert driven.events[0]["stopped_as"][target.job_id].startswith("KILLED")
     else:
         assert driven.deferrals == []
 

@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from airflow_provider_modelarts.api.statuses import JobFamily, V1Status, V2Phase
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.operators import modelarts as op
-from airflow_provider_modelarts.operators.bulk import STATE_KEY
+from airflow_provider_modelarts.teardown.core import STATE_KEY
 from tests.airflow_support import FAST, drive, make_context, mutating_requests, run_trigger
 from tests.operators.cases import RES_PLATFORM, Target, emulator_status
 
@@ -68,7 +68,7 @@ def test_a_running_job_is_stopped_then_deleted(emu: EmulatorServer, name: str, d
     assert mutating_requests(emu) == expected
     if deferrable:
         waits = [d.method_name for d in driven.deferrals]
-        assert waits == (["teardown_after_stop"] if stop_route else []) + ["teardown_complete"]
+        assert waits == (["execute_after_stop"] if stop_route else []) + ["execute_complete"]
 
 
 @pytest.mark.parametrize("name", ["training", "training_v1", "visualization"])
@@ -131,7 +131,7 @@ def test_an_airflow_retry_after_a_crash_resumes_where_the_last_try_stopped(
         event = run_trigger(stop_wait.trigger)  # the stop completes; resumed, the task deletes
         with pytest.raises(TaskDeferred) as deferred:
             first.resume_execution(stop_wait.method_name, {"event": event}, first_context)
-        assert deferred.value.method_name == "teardown_complete"
+        assert deferred.value.method_name == "execute_complete"
     before = dict(mutating_requests(emu))
 
     retry = drive(teardown(target, deferrable=True), make_context()).result
@@ -183,6 +183,7 @@ def test_a_partial_failure_fails_the_task_at_the_end_after_everything_else(emu: 
         job_ids=[*fine, *failing, *running],
         stop_first=False,
         poll_interval=FAST,
+        deferrable=True,  # the report travels in XCom between the waits
     )
     with pytest.raises(AirflowException) as failed:
         drive(task, context)
@@ -216,12 +217,12 @@ def test_a_job_running_again_where_the_default_search_does_not_look_is_stopped_b
     )
     with pytest.raises(TaskDeferred) as deferred:
         task.execute(context)
-    assert deferred.value.method_name == "bulk_after_stop"
+    assert deferred.value.method_name == "execute_after_stop"
     with emu.store.locked():
         emu.store.v2[other].life.fixed = V2Phase.RUNNING  # it runs again (as after a restart)
     driven = drive(task, context, resumed=deferred.value)
 
-    stops = [d.trigger.job_ids for d in driven.deferrals if d.method_name == "bulk_after_stop"]
+    stops = [d.trigger.job_ids for d in driven.deferrals if d.method_name == "execute_after_stop"]
     assert stops == [[busy], [other]] and mutating_requests(emu)["v2.terminate"] == 2
     assert sorted(driven.result["stopped"]) == sorted([busy, other])
     assert sorted(driven.result["deleted"]) == sorted([busy, other]) and driven.result["confirmed_gone"] == 2

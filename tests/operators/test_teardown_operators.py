@@ -11,7 +11,7 @@ from airflow_provider_modelarts.api.watch import ABSENT
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.links.modelarts import XCOM_KEY
 from airflow_provider_modelarts.operators.waiting import DEFER_BACKSTOP
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger
+from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 from tests.airflow_support import FAST, drive, make_context, mutating_requests
 from tests.operators.cases import CASES, Case, Target, emulator_status
 
@@ -71,21 +71,21 @@ def test_deferred_wait(case: Case, emu: EmulatorServer) -> None:
 
     assert len(driven.deferrals) == 1
     deferred = driven.deferrals[0]
-    assert deferred.method_name == "execute_complete"
+    assert deferred.method_name == ("execute_after_stop" if case.is_stop else "execute_complete")
     assert (
         timedelta(seconds=110) + DEFER_BACKSTOP <= deferred.timeout <= timedelta(seconds=120) + DEFER_BACKSTOP
     )
     trigger = deferred.trigger
-    assert isinstance(trigger, ModelArtsJobTrigger)
+    assert isinstance(trigger, ModelArtsJobsTrigger)  # a single job is a list of one
     classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_provider_modelarts.triggers.modelarts.ModelArtsJobTrigger"
+    assert classpath == "airflow_provider_modelarts.triggers.modelarts.ModelArtsJobsTrigger"
     assert kwargs["job_family"] == case.family.value
-    assert kwargs["job_id"] == target.job_id and kwargs["version_id"] == target.version_id
+    assert kwargs["job_ids"] == [target.job_id] and kwargs["version_id"] == target.version_id
     assert kwargs["goal"] == ("stopped" if case.is_stop else "deleted")
     assert kwargs["poll_interval"] == FAST and kwargs["modelarts_conn_id"] == "modelarts_default"
     assert kwargs["first_poll_delay"] == FAST  # the operator has just looked: one interval later
     assert before + 120 <= kwargs["deadline"] <= time.time() + 120
-    assert driven.events[0]["status"] == "success" and driven.events[0]["job_id"] == target.job_id
+    assert driven.events[0]["status"] == "success" and driven.events[0]["total"] == 1
     _check_reached(case, emu, target, driven.result)
     _check_console_link(context, emu)
     # The operator sent the one teardown request; the trigger only read.

@@ -31,6 +31,9 @@ class RecordingTI:
     def xcom_push(self, key: str, value: Any, **_: Any) -> None:
         self.pushed.append((key, value))
 
+    def xcom_pull(self, *, key: str, **_: Any) -> Any:
+        return next((value for pushed, value in reversed(self.pushed) if pushed == key), None)
+
 
 def task_context() -> dict[str, Any]:
     return {"ti": RecordingTI()}

@@ -10,6 +10,7 @@ import pytest
 
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.session import ModelArtsSession
+from airflow_provider_modelarts.api.watch import Goal
 from airflow_provider_modelarts.auth.token import TOKENS
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -68,7 +69,7 @@ def test_no_secret_reaches_any_output(
             context["ti"].pushed,
             repr(operator),
             repr(operator.hook),
-            operator.trigger(operator.goal).serialize(),
+            operator._trigger([operator.job_id], Goal.DELETED, {"listed_by": None}).serialize(),
         ]
     for sensor_cls in (ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor):
         sensor = sensor_cls(

@@ -52,7 +52,7 @@ def stopping_first(emu: EmulatorServer, family: str, **kwargs: Any) -> tuple[Any
     context = make_context()
     with pytest.raises(TaskDeferred) as deferred:
         operator.execute(context)
-    assert deferred.value.method_name == "bulk_after_stop"
+    assert deferred.value.method_name == "execute_after_stop"
     return operator, lambda: drive(operator, context, resumed=deferred.value).result, finished
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import JobFamily
-from airflow_provider_modelarts.operators.bulk import protected
 from airflow_provider_modelarts.operators.cleanup import select_jobs
+from airflow_provider_modelarts.teardown.decide import protected
 
 NOW = 1_800_000_000_000
 DAY_S = 86_400
