@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The emulator's fixtures (modelarts_emulator, modelarts_emulator_config), opted into as a user would.
+pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 _HOME = tempfile.mkdtemp(prefix="modelarts-tests-airflow-home-")
 _HOME_OWNER = os.getpid()  # processes forked from this one (they share the home) leave it alone

@@ -36,6 +36,12 @@ from airflow_provider_modelarts.emulator import (
 from airflow_provider_modelarts.emulator.auth import Authenticator, TokenRegistry
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
+from airflow_provider_modelarts.emulator.documented import (
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    PATH_NOT_FOUND,
+    TOO_MANY_REQUESTS,
+)
 from airflow_provider_modelarts.emulator.faults import ALL_ROUTES, FaultInjector, FaultRule, Stats
 from airflow_provider_modelarts.emulator.store import JobStore
 from airflow_provider_modelarts.emulator.users import Directory, User
@@ -59,7 +65,7 @@ MAX_BODY = 16 * 1024 * 1024
 UNKNOWN_ROUTE = "unknown"
 METHOD_NOT_ALLOWED_ROUTE = "method_not_allowed"
 CONTROL_PREFIX = "/_emulator/"
-_FAULT_CODES = {429: ("ModelArts.2799", "Too many requests, please retry later.")}
+_FAULT_CODES = {429: (TOO_MANY_REQUESTS.code, "Too many requests, please retry later.")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +263,7 @@ class EmulatorApp:
             raise ConnectionAbortedError("fault: connection dropped")
         response: Response | None = None
         if decision.action is not None:
-            code, message = _FAULT_CODES.get(decision.status, ("ModelArts.0010", "Internal error"))
+            code, message = _FAULT_CODES.get(decision.status, (INTERNAL_ERROR.code, "Internal error"))
             response = family_error(request.family, decision.status, code, message)
             if decision.retry_after is not None:
                 response.headers.append(("retry-after", str(decision.retry_after)))
@@ -285,9 +291,9 @@ class EmulatorApp:
             return handler
         if path_matched:
             request.route = METHOD_NOT_ALLOWED_ROUTE
-            return v2_error(405, "ModelArts.2803", f"Method {request.method} is not allowed here")
+            return v2_error(*METHOD_NOT_ALLOWED, f"Method {request.method} is not allowed here")
         request.route = UNKNOWN_ROUTE
-        return v2_error(404, "ModelArts.2836", f"The path {request.path} was not found")
+        return v2_error(*PATH_NOT_FOUND, f"The path {request.path} was not found")
 
 
 def _check_route_name(route: object) -> str:

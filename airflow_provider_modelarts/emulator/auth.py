@@ -1,17 +1,19 @@
 """Authentication of every ModelArts, RES and IAM-project request, as the gateway would do it.
 
-AK/SK: the ``SDK-HMAC-SHA256`` signature is recomputed with the shared signer from the request as
-received (raw path, raw query, headers, body bytes); the AK must be known, ``X-Sdk-Date`` must be
-signed and within 15 minutes of the server clock (plus ``clock_skew_seconds``), and the temporary
-AK needs its ``X-Security-Token``. The access key (or the token) tells which IAM user calls; the
-routes read it from ``request.user`` (see :mod:`.users`). Every AK/SK failure is the gateway's 401
-``APIGW.0301`` (the exact reason is in the ``X-Emulator-Reason`` header). With ``lockout_enabled``
-an AK is refused for 5 minutes after more than 5 consecutive signature failures.
+AK/SK: the ``SDK-HMAC-SHA256`` signature is recomputed by the emulator's own verifier
+(:mod:`.signature`) from the request as received (raw path, raw query, headers, body bytes); the AK
+must be known, ``X-Sdk-Date`` must be signed and within 15 minutes of the server clock (plus
+``clock_skew_seconds``), and the temporary AK needs its ``X-Security-Token``. The access key (or
+the token) tells which IAM user calls; the routes read it from ``request.user`` (see
+:mod:`.users`). Every AK/SK failure is the gateway's 401 ``APIGW.0301`` (the exact reason is in the
+``X-Emulator-Reason`` header). With ``lockout_enabled`` an AK is refused for 5 minutes after more
+than 5 consecutive signature failures.
 
 Tokens: ``X-Auth-Token`` must be one this emulator issued and not expired (401 ``ModelArts.0201`` /
 ``0202`` / ``0203``). A token without project scope gets 401 ``ModelArts.0212``. The project in the
 URL must be the emulator's (403 ``ModelArts.0210``). RES answers the token failures in its own
 shape, ``res.2301`` "Failed to resolve the token from the request." with the same HTTP status.
+The codes, their statuses and the gateway's limits come from :mod:`.documented`.
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from airflow_provider_modelarts.auth import signer
-from airflow_provider_modelarts.emulator import defaults
+from airflow_provider_modelarts.emulator import documented, signature
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import Stats
@@ -38,10 +39,7 @@ from airflow_provider_modelarts.emulator.web import (
 
 TOKEN_HEADER = "x-auth-token"
 SECURITY_TOKEN_HEADER = "x-security-token"
-GATEWAY_CODE = "APIGW.0301"
-GATEWAY_MESSAGE = "Incorrect IAM authentication information: verify aksk signature fail"
-RES_TOKEN_CODE = "res.2301"
-RES_TOKEN_MESSAGE = "Failed to resolve the token from the request."
+GATEWAY_CODE = documented.AKSK_REFUSED.code
 REASON_HEADER = "x-emulator-reason"
 
 
@@ -105,19 +103,19 @@ class Authenticator:
             if failure is not None:
                 return failure
             return self._check_project(request, project_id, self.config.project_id)
-        return self._refuse(request, 401, "ModelArts.0201", "No key X-Auth-Token in header")
+        return self._refuse(request, documented.NO_TOKEN, "No key X-Auth-Token in header")
 
     # ---- tokens -----------------------------------------------------------------------------
 
     def _check_token(self, request: Request, value: str, project_id: str | None) -> Response | None:
         token = self.tokens.lookup(value)
         if token is None:
-            return self._refuse(request, 401, "ModelArts.0203", "Invalid token")
+            return self._refuse(request, documented.INVALID_TOKEN, "Invalid token")
         if self.clock.now() >= token.expires_at:
-            return self._refuse(request, 401, "ModelArts.0202", "The token has expired")
+            return self._refuse(request, documented.TOKEN_EXPIRED, "The token has expired")
         if token.project_id is None and project_id is not None:
             return self._refuse(
-                request, 401, "ModelArts.0212", "The token has no project; use a project token"
+                request, documented.TOKEN_WITHOUT_PROJECT, "The token has no project; use a project token"
             )
         request.token_project = token.project_id
         request.user = token.user
@@ -128,15 +126,17 @@ class Authenticator:
             return None
         return self._refuse(
             request,
-            403,
-            "ModelArts.0210",
+            documented.PROJECT_MISMATCH,
             f"The project id {in_url} in the URL does not match the credentials",
         )
 
-    def _refuse(self, request: Request, status: int, code: str, message: str) -> Response:
+    def _refuse(self, request: Request, error: documented.ErrorCode, message: str) -> Response:
+        status, code = error
         self.stats.auth_failure(code)
         if request.family == "res":
-            response = res_error(status, RES_TOKEN_CODE, RES_TOKEN_MESSAGE)
+            response = res_error(
+                status, documented.RES_TOKEN_REFUSED_CODE, documented.RES_TOKEN_REFUSED_MESSAGE
+            )
         elif request.family == "iam":
             response = keystone_error(status, message)
         else:
@@ -148,12 +148,13 @@ class Authenticator:
 
     def _gateway(self, request: Request, reason: str) -> Response:
         self.stats.auth_failure(GATEWAY_CODE)
-        response = gateway_error(401, GATEWAY_CODE, GATEWAY_MESSAGE, request.request_id)
+        status, code = documented.AKSK_REFUSED
+        response = gateway_error(status, code, documented.AKSK_REFUSED_MESSAGE, request.request_id)
         response.headers.append((REASON_HEADER, reason))
         return response
 
     def _check_signature(self, request: Request) -> Response | None:
-        parsed = signer.parse_authorization(request.headers["authorization"])
+        parsed = signature.parse_authorization(request.headers["authorization"])
         if parsed is None:
             return self._gateway(request, "the Authorization header is not SDK-HMAC-SHA256")
         now = self.clock.now()
@@ -169,21 +170,26 @@ class Authenticator:
             request.headers.get(SECURITY_TOKEN_HEADER, "").encode(), security_token.encode()
         ):
             return self._gateway(request, "the temporary access key needs its X-Security-Token")
-        date_name = signer.DATE_HEADER.lower()
+        date_name = signature.DATE_HEADER
         if date_name not in parsed.signed_headers or date_name not in request.headers:
             return self._gateway(request, "X-Sdk-Date is missing or not signed")
         try:
-            sent_at = signer.parse_date(request.headers[date_name]).timestamp()
+            sent_at = signature.parse_sdk_date(request.headers[date_name]).timestamp()
         except ValueError:
             return self._gateway(request, "X-Sdk-Date is not in the form YYYYMMDDTHHMMSSZ")
         server_now = now + self.config.clock_skew_seconds
-        if abs(server_now - sent_at) > defaults.SDK_DATE_WINDOW_SECONDS:
+        if abs(server_now - sent_at) > documented.SDK_DATE_WINDOW_SECONDS:
             return self._gateway(request, "X-Sdk-Date is more than 15 minutes away from the server time")
-        canonical = signer.canonical_request(
-            request.method, request.path, request.query, request.headers, parsed.signed_headers, request.body
+        valid = signature.is_valid(
+            parsed,
+            secret_key,
+            method=request.method,
+            raw_path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=request.body,
         )
-        expected = signer.signature(secret_key, signer.string_to_sign(canonical, request.headers[date_name]))
-        if not hmac.compare_digest(expected, parsed.signature):
+        if not valid:
             self._count_failure(parsed.access_key, now)
             return self._gateway(request, "signature mismatch")
         with self._lock:
@@ -195,6 +201,6 @@ class Authenticator:
         with self._lock:
             count = self._failures.get(access_key, 0) + 1
             self._failures[access_key] = count
-            if self.config.lockout_enabled and count > defaults.LOCKOUT_FAILURES:
-                self._locked_until[access_key] = now + defaults.LOCKOUT_SECONDS
+            if self.config.lockout_enabled and count > documented.LOCKOUT_FAILURES:
+                self._locked_until[access_key] = now + documented.LOCKOUT_SECONDS
                 self._failures[access_key] = 0

@@ -57,7 +57,6 @@ RUN_SECONDS = 30.0
 STOP_SECONDS = 3.0
 DELETE_VISIBLE_SECONDS = 3.0
 TOKEN_TTL_SECONDS = 24 * 3600.0
-SDK_DATE_WINDOW_SECONDS = 15 * 60.0
 
 # What the pytest fixture uses: short enough that a test waits well under a second per step.
 TEST_CREATE_SECONDS = 0.2
@@ -65,8 +64,5 @@ TEST_PENDING_SECONDS = 0.2
 TEST_RUN_SECONDS = 0.5
 TEST_STOP_SECONDS = 0.3
 TEST_DELETE_VISIBLE_SECONDS = 0.3
-
-LOCKOUT_FAILURES = 5  # more than this many consecutive signature failures lock the AK
-LOCKOUT_SECONDS = 300.0
 
 V1_FAILURE_STATUS = 400

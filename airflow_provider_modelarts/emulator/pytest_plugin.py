@@ -1,7 +1,12 @@
-"""pytest fixtures of the emulator, registered through the ``pytest11`` entry point.
+"""pytest fixtures of the emulator; a test suite opts in to them.
 
-Importing this module imports nothing but pytest: the emulator (uvicorn, httpx, pydantic) loads only
-when a test asks for one of its fixtures. Turn the plugin off with ``-p no:modelarts_emulator``.
+Nothing registers this plugin on its own: add
+``pytest_plugins = ["airflow_provider_modelarts.emulator.pytest_plugin"]`` to the top-level
+``conftest.py`` (or run ``pytest -p airflow_provider_modelarts.emulator.pytest_plugin``). The
+server needs the ``emulator`` extra (``pip install "airflow-provider-modelarts[emulator]"``).
+
+Importing this module imports nothing but pytest: the emulator (uvicorn) loads only when a test
+asks for one of its fixtures.
 
 ``modelarts_emulator``: a fresh :class:`~.server.EmulatorServer` per test on 127.0.0.1 with short
 durations (:meth:`~.config.EmulatorConfig.for_tests`: creating 0.2 s, pending 0.2 s, running

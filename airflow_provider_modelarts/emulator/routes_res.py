@@ -1,8 +1,13 @@
 """RES (Recommender System) jobs: list, detail and ``del-job``.
 
 There is no documented single-job create, so RES jobs come from the seed API or a seed file.
-Statuses are :class:`ResStatus` values: RUNNING for the run duration, then SUCCEEDED or FAILED
-(KILLED only when seeded so). Choices for undocumented behaviour: ``page-size`` is 1-1000; a
+Statuses are :class:`~.documented.ResStatus` values: RUNNING for the run duration, then SUCCEEDED
+or FAILED (KILLED only when seeded so). ``del-job`` checks its body by the documented rules
+(:mod:`.documented`): ``job_id`` 1-20 letters, digits, ``-`` or ``_``; a known ``type``;
+``offline_platform`` required for the types that need it, with ``platform`` DLI, an optional
+``platform_parameter`` object holding a ``cluster_name`` string and an optional
+``config_load_path`` string (no lengths are documented, so none are enforced; other keys are
+refused). Choices for undocumented behaviour: ``page-size`` is 1-1000; a
 ``del-job`` whose ``type`` differs from the job's type answers the not-found form (404 RES.1002);
 ``job-name`` matches a substring, ``job-status`` one status; list order is by ``operating_time``
 (``sortby``/``order`` accept ``operating_time``/``job_name`` and ``asc``/``desc``, default desc).
@@ -15,9 +20,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.operations import RES_JOB_TYPES, res_offline_platform
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.documented import (
+    RES_INVALID_PARAMETER,
+    RES_JOB_ID,
+    RES_JOB_NOT_FOUND,
+    RES_JOB_NOT_FOUND_MESSAGE,
+    RES_JOB_TYPES,
+    RES_PLATFORM_KEYS,
+    RES_PLATFORMS,
+    RES_TYPES_NEEDING_PLATFORM,
+)
 from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import ResJob
 from airflow_provider_modelarts.emulator.web import (
@@ -32,16 +45,43 @@ from airflow_provider_modelarts.emulator.web import (
 )
 
 P = r"(?P<project_id>[^/]+)"
-BAD = "RES.1001"
-NOT_FOUND = "RES.1002"
 
 
 def not_found() -> Response:
-    return res_error(404, NOT_FOUND, "The job does not exist.")
+    return res_error(*RES_JOB_NOT_FOUND, RES_JOB_NOT_FOUND_MESSAGE)
 
 
 def bad(message: str) -> Response:
-    return res_error(400, BAD, message)
+    return res_error(*RES_INVALID_PARAMETER, message)
+
+
+def delete_problem(body: dict[str, Any]) -> str | None:
+    """What is wrong with a ``del-job`` body by the documented rules, or ``None``."""
+    job_id, job_type, platform = body.get("job_id"), body.get("type"), body.get("offline_platform")
+    if not isinstance(job_id, str) or RES_JOB_ID.fullmatch(job_id) is None:
+        return "job_id: 1-20 letters, digits, '-' or '_'"
+    if not isinstance(job_type, str) or job_type not in RES_JOB_TYPES:
+        return f"type: one of {', '.join(sorted(RES_JOB_TYPES))}"
+    if platform is None:
+        return (
+            f"offline_platform: required when type is {job_type}"
+            if job_type in RES_TYPES_NEEDING_PLATFORM
+            else None
+        )
+    if not isinstance(platform, dict):
+        return "offline_platform: must be an object"
+    if set(platform) - RES_PLATFORM_KEYS:
+        return f"offline_platform: unknown keys {sorted(set(platform) - RES_PLATFORM_KEYS)}"
+    if platform.get("platform", "DLI") not in RES_PLATFORMS:
+        return f"offline_platform.platform: one of {', '.join(sorted(RES_PLATFORMS))}"
+    parameter = platform.get("platform_parameter")
+    if parameter is not None and (
+        not isinstance(parameter, dict) or not isinstance(parameter.get("cluster_name"), str)
+    ):
+        return "offline_platform.platform_parameter: an object with a cluster_name string"
+    if not isinstance(platform.get("config_load_path", ""), str):
+        return "offline_platform.config_load_path: must be a string"
+    return None
 
 
 def job_view(ctx: Context, job: ResJob, now: float) -> dict[str, Any]:
@@ -118,14 +158,10 @@ def delete(ctx: Context, request: Request) -> Response:
         body = request.json_object()
     except BadJson as exc:
         return bad(str(exc))
-    job_type = body.get("type")
-    try:
-        job_id = ids.res_job_id(body.get("job_id"))
-        if not isinstance(job_type, str) or job_type not in RES_JOB_TYPES:
-            raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
-        res_offline_platform(job_type, body.get("offline_platform"))
-    except ValueError as exc:
-        return bad(str(exc))
+    problem = delete_problem(body)
+    if problem is not None:
+        return bad(problem)
+    job_id, job_type = body["job_id"], body["type"]
     with ctx.store.locked() as now:
         job = ctx.store.res_visible(job_id, now)
         if job is None or job.type != job_type:

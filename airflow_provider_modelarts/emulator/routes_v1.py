@@ -17,14 +17,17 @@ caller's jobs is undocumented: they do when the config's ``v1_lists_by_user`` is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
-from airflow_provider_modelarts.api.statuses import V1Status
-from airflow_provider_modelarts.emulator import v1_jobs
+from airflow_provider_modelarts.emulator import documented, v1_jobs
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.documented import (
+    JOB_NAME,
+    RESOURCE_NOT_FOUND,
+    V1_STOPPABLE,
+    V1Status,
+)
 from airflow_provider_modelarts.emulator.scope import (
     WORKSPACE_MISSING,
     WORKSPACE_MISSING_MESSAGE,
@@ -45,13 +48,11 @@ from airflow_provider_modelarts.emulator.web import (
 )
 
 P = r"(?P<project_id>[^/]+)"
-NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-PARAM_ERROR = "ModelArts.0104"
-CANNOT = "ModelArts.0105"
+PARAM_ERROR = documented.PARAMETER_ERROR.code
+CANNOT = documented.JOB_STATE_REFUSED.code
 QUOTA = 200
 SORT_KEYS = ("job_name", "job_desc", "status", "duration", "version_count", "create_time")
-STOPPABLE = frozenset({V1Status.INIT, V1Status.WAITING, V1Status.RUNNING})
-NOT_FOUND_MESSAGE = "The resource you requested does not exist."
+NOT_FOUND_MESSAGE = documented.RESOURCE_NOT_FOUND_MESSAGE
 DESCRIPTION_RULE = "job_desc: a string of 0 to 256 characters is required"
 
 
@@ -60,7 +61,7 @@ def fail(ctx: Context, code: str, message: str) -> Response:
 
 
 def not_found() -> Response:
-    return v1_error(404, RESOURCE_NOT_FOUND, NOT_FOUND_MESSAGE)
+    return v1_error(*RESOURCE_NOT_FOUND, NOT_FOUND_MESSAGE)
 
 
 def ok(data: dict[str, Any] | None = None, status: int = 200) -> Response:
@@ -208,7 +209,7 @@ def create(ctx: Context, request: Request) -> Response:
     if isinstance(body, Response):
         return body
     name = body.get("job_name")
-    if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
+    if not isinstance(name, str) or JOB_NAME.fullmatch(name) is None:
         return fail(ctx, PARAM_ERROR, "job_name: 1-64 letters, digits, '-' or '_' are required")
     try:
         hints = Hints.parse(body.get("emulator"))
@@ -325,7 +326,7 @@ def stop_version(ctx: Context, request: Request) -> Response:
             return found
         job, version = found
         status = version_status(ctx, job, version, now)
-        if status not in STOPPABLE:
+        if status not in V1_STOPPABLE:
             return fail(ctx, CANNOT, f"This job can't be stop. job status: {int(status)}")
         version.life.stop_at = now
         return ok()

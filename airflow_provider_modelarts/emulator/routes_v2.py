@@ -29,16 +29,29 @@ visible unchanged (there is no v2 "deletion failed" phase).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow_provider_modelarts.api.errors import V2_NOT_FOUND
-from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
-from airflow_provider_modelarts.api.statuses import V2Phase
 from airflow_provider_modelarts.emulator import v2_jobs
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.documented import (
+    INVALID_JSON_BODY,
+    INVALID_PARAM,
+    JOB_NAME,
+    NOT_ALLOWED_TO_TERMINATE,
+    QUERY_PARAMS_ERROR,
+    TRAINING_JOB_NOT_FOUND,
+    TRAINING_JOB_NOT_FOUND_MESSAGE,
+    UNSUPPORTED_ACTION_TYPE,
+    UNSUPPORTED_SEARCH_KEY,
+    UNSUPPORTED_SEARCH_OPERATOR,
+    UNSUPPORTED_SEARCH_VALUE,
+    UNSUPPORTED_SORT_BY,
+    V2_BATCH_DELETE_LIMIT,
+    V2_TERMINABLE,
+    V2Phase,
+)
 from airflow_provider_modelarts.emulator.scope import WORKSPACE_MISSING, WORKSPACE_MISSING_MESSAGE, list_scope
 from airflow_provider_modelarts.emulator.store import Hints, JobStore, V2Job
 from airflow_provider_modelarts.emulator.web import (
@@ -55,10 +68,6 @@ from airflow_provider_modelarts.emulator.web import (
 )
 
 P = r"(?P<project_id>[^/]+)"
-NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-INVALID_JSON = "ModelArts.2787"
-INVALID_PARAM = "ModelArts.2788"
-TERMINABLE = frozenset({V2Phase.CREATING, V2Phase.PENDING, V2Phase.RUNNING})
 FILTER_KEYS = frozenset({"name", "create_time", "phase", "algorithm_name", "kind", "user_id", "runtime_type"})
 OPERATORS = frozenset({"between", "like", "in", "not"})
 SORT_KEYS = frozenset({"create_time", "name", "duration", "phase"})
@@ -71,11 +80,11 @@ def _body(request: Request) -> dict[str, Any] | Response:
     try:
         return request.json_object()
     except BadJson as exc:
-        return v2_error(400, INVALID_JSON, str(exc))
+        return v2_error(*INVALID_JSON_BODY, str(exc))
 
 
 def not_found(job_id: str) -> Response:
-    return v2_error(400, V2_NOT_FOUND, f"Training job (ID: {job_id}) not found.")
+    return v2_error(*TRAINING_JOB_NOT_FOUND, TRAINING_JOB_NOT_FOUND_MESSAGE.format(job_id=job_id))
 
 
 def job_view(ctx: Context, job: V2Job, now: float) -> dict[str, Any]:
@@ -91,17 +100,17 @@ def create(ctx: Context, request: Request) -> Response:
         return body
     metadata = body.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
-    if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
-        return v2_error(400, INVALID_PARAM, "metadata.name: 1-64 letters, digits, '-' or '_' are required")
+    if not isinstance(name, str) or JOB_NAME.fullmatch(name) is None:
+        return v2_error(*INVALID_PARAM, "metadata.name: 1-64 letters, digits, '-' or '_' are required")
     description = metadata.get("description", "") if isinstance(metadata, dict) else ""
     workspace_id = metadata.get("workspace_id", DEFAULT_WORKSPACE) if isinstance(metadata, dict) else None
     if not isinstance(workspace_id, str) or not workspace_id:
-        return v2_error(400, INVALID_PARAM, "metadata.workspace_id: a workspace id")
+        return v2_error(*INVALID_PARAM, "metadata.workspace_id: a workspace id")
     try:
         hints = Hints.parse(body.get("emulator"))
         state = v2_jobs.V2Body.parse(body)
     except ValueError as exc:
-        return v2_error(400, INVALID_PARAM, str(exc))
+        return v2_error(*INVALID_PARAM, str(exc))
     with ctx.store.locked() as now:
         job = ctx.store.create_v2(
             name,
@@ -142,16 +151,15 @@ def terminate(ctx: Context, request: Request) -> Response:
         return body
     action = body.get("action_type")
     if action != "terminate":
-        return v2_error(400, "ModelArts.2812", f"Unsupported action type: {action}")
+        return v2_error(*UNSUPPORTED_ACTION_TYPE, f"Unsupported action type: {action}")
     with ctx.store.locked() as now:
         job = ctx.store.v2_visible(job_id, now)
         if job is None:
             return not_found(job_id)
         phase = ctx.store.v2_phase(job, now)
-        if phase not in TERMINABLE:
+        if phase not in V2_TERMINABLE:
             return v2_error(
-                409,
-                "ModelArts.2796",
+                *NOT_ALLOWED_TO_TERMINATE,
                 f"Training job (ID: {job_id}) can not be terminated in phase {phase.value}.",
             )
         job.life.stop_at = now
@@ -163,14 +171,14 @@ def batch_delete(ctx: Context, request: Request) -> Response:
     if isinstance(body, Response):
         return body
     jobs = body.get("jobs")
-    if not isinstance(jobs, list) or not 1 <= len(jobs) <= BATCH_DELETE_LIMIT:
-        return v2_error(400, INVALID_PARAM, f"jobs: a list of 1-{BATCH_DELETE_LIMIT} jobs is required")
+    if not isinstance(jobs, list) or not 1 <= len(jobs) <= V2_BATCH_DELETE_LIMIT:
+        return v2_error(*INVALID_PARAM, f"jobs: a list of 1-{V2_BATCH_DELETE_LIMIT} jobs is required")
     ids: list[str] = []
     for index, item in enumerate(jobs):
         metadata = item.get("metadata") if isinstance(item, dict) else None
         job_id = metadata.get("id") if isinstance(metadata, dict) else None
         if not isinstance(job_id, str) or not job_id or not isinstance(item.get("kind", "job"), str):
-            return v2_error(400, INVALID_PARAM, f"jobs[{index}].metadata.id: a job id is required")
+            return v2_error(*INVALID_PARAM, f"jobs[{index}].metadata.id: a job id is required")
         ids.append(job_id)
     with ctx.store.locked() as now:
         found = [ctx.store.v2_visible(job_id, now) for job_id in ids]
@@ -178,7 +186,7 @@ def batch_delete(ctx: Context, request: Request) -> Response:
             if job is None:
                 return not_found(job_id)
         if len({job.workspace_id for job in found if job is not None}) > 1:
-            return v2_error(400, INVALID_PARAM, "jobs: the jobs of a batch delete must be in one workspace")
+            return v2_error(*INVALID_PARAM, "jobs: the jobs of a batch delete must be in one workspace")
         for job in found:
             if job is not None and job.life.deleted_at is None:
                 job.life.deleted_at = now
@@ -192,7 +200,7 @@ def update(ctx: Context, request: Request) -> Response:
         return body
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 256:
-        return v2_error(400, INVALID_PARAM, "description: a string of at most 256 characters")
+        return v2_error(*INVALID_PARAM, "description: a string of at most 256 characters")
     with ctx.store.locked() as now:
         job = ctx.store.v2_visible(job_id, now)
         if job is None:
@@ -206,7 +214,6 @@ def update(ctx: Context, request: Request) -> Response:
 Event = tuple[float, str, str, str]  # time, level, source, message
 EVENT_LEVELS = ("Info", "Warning", "Error")
 EVENT_SOURCES = ("Job", "Task", "K8S")
-QUERY_ERROR = "ModelArts.2764"
 _END_EVENTS = {
     V2Phase.COMPLETED: ("Info", "Training job completed."),
     V2Phase.TERMINATED: ("Info", "Training job terminated."),
@@ -255,7 +262,7 @@ def events(ctx: Context, request: Request) -> Response:
     elif len(query["pattern"] or "") > 256:
         problem = "pattern: at most 256 characters"
     if problem is not None:
-        return v2_error(400, QUERY_ERROR, problem)
+        return v2_error(*QUERY_PARAMS_ERROR, problem)
     with ctx.store.locked() as now:
         job = ctx.store.v2_visible(job_id, now)
         if job is None:
@@ -294,14 +301,14 @@ Predicate = Callable[[V2Job, V2Phase], bool]
 
 def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
     if not isinstance(item, dict):
-        return v2_error(400, INVALID_PARAM, f"filters[{index}]: must be an object")
+        return v2_error(*INVALID_PARAM, f"filters[{index}]: must be an object")
     key, operator, values = item.get("key"), item.get("operator"), item.get("value")
     if key not in FILTER_KEYS:
-        return v2_error(400, "ModelArts.2807", f"Unsupported search condition key: {key}")
+        return v2_error(*UNSUPPORTED_SEARCH_KEY, f"Unsupported search condition key: {key}")
     if operator not in OPERATORS:
-        return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
+        return v2_error(*UNSUPPORTED_SEARCH_OPERATOR, f"Unsupported search condition operator: {operator}")
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or not values:
-        return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
+        return v2_error(*UNSUPPORTED_SEARCH_VALUE, f"Unsupported search condition value: {values}")
     getters: dict[str, Callable[[V2Job, V2Phase], str]] = {
         "name": lambda job, _phase: job.name,
         "phase": lambda _job, phase: phase.value,
@@ -314,11 +321,11 @@ def _filter(ctx: Context, item: object, index: int) -> Predicate | Response:
 
     if operator == "between":
         if key != "create_time" or len(values) != 2 or not all(v.isdigit() for v in values):
-            return v2_error(400, "ModelArts.2809", f"Unsupported search condition value: {values}")
+            return v2_error(*UNSUPPORTED_SEARCH_VALUE, f"Unsupported search condition value: {values}")
         low, high = int(values[0]), int(values[1])
         return lambda job, _phase: low <= ms(job.life.created_at) <= high
     if key == "create_time":
-        return v2_error(400, "ModelArts.2808", f"Unsupported search condition operator: {operator}")
+        return v2_error(*UNSUPPORTED_SEARCH_OPERATOR, f"Unsupported search condition operator: {operator}")
     if operator == "like":
         return lambda job, phase: any(v in text(job, phase) for v in values)
     allowed = frozenset(values)
@@ -344,17 +351,17 @@ def search(ctx: Context, request: Request) -> Response:
         return body
     offset, limit = _int(body, "offset", 0), _int(body, "limit", DEFAULT_LIMIT)
     if offset is None or offset < 0:
-        return v2_error(400, INVALID_PARAM, "offset: a page index >= 0 is required")
+        return v2_error(*INVALID_PARAM, "offset: a page index >= 0 is required")
     if limit is None or not 1 <= limit <= 50:
-        return v2_error(400, INVALID_PARAM, "limit: must be from 1 to 50")
+        return v2_error(*INVALID_PARAM, "limit: must be from 1 to 50")
     sort_by, order = body.get("sort_by", "create_time"), body.get("order", "desc")
     if sort_by not in SORT_KEYS:
-        return v2_error(400, "ModelArts.2790", f"Unsupported sort by: {sort_by}")
+        return v2_error(*UNSUPPORTED_SORT_BY, f"Unsupported sort by: {sort_by}")
     if order not in ("asc", "desc"):
-        return v2_error(400, INVALID_PARAM, f"order: {order!r} is not asc or desc")
+        return v2_error(*INVALID_PARAM, f"order: {order!r} is not asc or desc")
     raw_filters = body.get("filters", [])
     if not isinstance(raw_filters, list):
-        return v2_error(400, INVALID_PARAM, "filters: must be a list")
+        return v2_error(*INVALID_PARAM, "filters: must be a list")
     predicates: list[Predicate] = []
     for index, item in enumerate(raw_filters):
         made = _filter(ctx, item, index)
@@ -364,10 +371,10 @@ def search(ctx: Context, request: Request) -> Response:
     needs_phase = any(isinstance(item, dict) and item.get("key") == "phase" for item in raw_filters)
     workspace_id = body.get("workspace_id", ctx.config.v2_search_default_workspace)
     if workspace_id is not None and not isinstance(workspace_id, str):
-        return v2_error(400, INVALID_PARAM, "workspace_id: a workspace id")
+        return v2_error(*INVALID_PARAM, "workspace_id: a workspace id")
     train_type = body.get("train_type")
     if train_type is not None and train_type not in TRAIN_TYPES:
-        return v2_error(400, INVALID_PARAM, f"train_type: one of {', '.join(TRAIN_TYPES)}")
+        return v2_error(*INVALID_PARAM, f"train_type: one of {', '.join(TRAIN_TYPES)}")
     with ctx.store.locked() as now:
         scope = list_scope(ctx, request, workspace_id, by_user=True)
         if scope is None:

@@ -15,13 +15,11 @@ scoped like the v1 training list (:mod:`.routes_v1`): workspace ``"0"`` by defau
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_modelarts.api.errors import RESOURCE_NOT_FOUND
-from airflow_provider_modelarts.api.statuses import V1Status
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.documented import JOB_NAME, RESOURCE_NOT_FOUND, V1Status
 from airflow_provider_modelarts.emulator.routes_v1 import (
     CANNOT,
     DESCRIPTION_RULE,
@@ -49,7 +47,6 @@ from airflow_provider_modelarts.emulator.web import (
 )
 
 P = r"(?P<project_id>[^/]+)"
-NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SORT_KEYS = ("job_id", "job_name", "job_desc", "create_time", "status")
 RESTARTABLE = frozenset(
     {V1Status.COMPLETED, V1Status.FAILED, V1Status.KILLED, V1Status.CANCELED, V1Status.LOST}
@@ -80,7 +77,7 @@ def create(ctx: Context, request: Request) -> Response:
     except BadJson as exc:
         return fail(ctx, PARAM_ERROR, str(exc))
     name = body.get("job_name")
-    if not isinstance(name, str) or NAME_RE.fullmatch(name) is None:
+    if not isinstance(name, str) or JOB_NAME.fullmatch(name) is None:
         return fail(ctx, PARAM_ERROR, "job_name: 1-64 letters, digits, '-' or '_' are required")
     try:
         hints = Hints.parse(body.get("emulator"))
@@ -122,7 +119,7 @@ def detail(ctx: Context, request: Request) -> Response:
     with ctx.store.locked() as now:
         job = _job(ctx, request, now)
         if job is None:
-            return v1_error(404, RESOURCE_NOT_FOUND, NOT_FOUND_MESSAGE, is_success=False)
+            return v1_error(*RESOURCE_NOT_FOUND, NOT_FOUND_MESSAGE, is_success=False)
         return json_response(200, job_view(ctx, job, now))
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from airflow_provider_modelarts.emulator.documented import WORKSPACE_NOT_FOUND
 from airflow_provider_modelarts.emulator.users import User
 from airflow_provider_modelarts.emulator.web import Context, Request, caller
 
-WORKSPACE_MISSING = "ModelArts.0102"
+WORKSPACE_MISSING = WORKSPACE_NOT_FOUND.code
 WORKSPACE_MISSING_MESSAGE = "The workspace does not exist"
 
 

@@ -27,14 +27,20 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
-from airflow_provider_modelarts.api.operations import RES_JOB_TYPES
-from airflow_provider_modelarts.api.statuses import JobFamily, ResStatus, V1Status, V2Phase
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.defaults import DEFAULT_WORKSPACE
+from airflow_provider_modelarts.emulator.documented import (
+    RES_JOB_TYPES,
+    V2_MEANINGS,
+    Meaning,
+    ResStatus,
+    V1Status,
+    V2Phase,
+)
 from airflow_provider_modelarts.emulator.users import Directory, User
 from airflow_provider_modelarts.emulator.v1_jobs import DEFAULT_CONFIG, V1Config
 from airflow_provider_modelarts.emulator.v2_jobs import DEFAULT_BODY, Moment, V2Body
@@ -45,6 +51,15 @@ SEED_KEYS = frozenset(
     {"family", "count", "name", "description", "status", "age_seconds", "emulator", "workspace_id", "owner"}
     | {"type", "job_id", "versions"}
 )
+
+
+class Family(StrEnum):
+    """The job families a seed entry names (``family``)."""
+
+    TRAINING = "training"  # v2 training jobs
+    TRAINING_V1 = "training_v1"
+    VISUALIZATION = "visualization"
+    RES = "res"
 
 
 class Stage(Enum):
@@ -531,9 +546,9 @@ class JobStore:
         if unknown:
             raise ValueError(f"seed: unknown keys {sorted(unknown)}")
         try:
-            family = JobFamily(str(spec.get("family")))
+            family = Family(str(spec.get("family")))
         except ValueError:
-            raise ValueError(f"family: one of {', '.join(f.value for f in JobFamily)}") from None
+            raise ValueError(f"family: one of {', '.join(f.value for f in Family)}") from None
         count = spec.get("count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= SEED_LIMIT:
             raise ValueError(f"count: an integer from 1 to {SEED_LIMIT}")
@@ -562,7 +577,7 @@ class JobStore:
         if job_type not in RES_JOB_TYPES:
             raise ValueError(f"type: one of {', '.join(sorted(RES_JOB_TYPES))}")
         job_id = spec.get("job_id")
-        if job_id is not None and (family is not JobFamily.RES or count != 1 or not isinstance(job_id, str)):
+        if job_id is not None and (family is not Family.RES or count != 1 or not isinstance(job_id, str)):
             raise ValueError("job_id: only for one RES job, as a string")
         ids: list[str] = []
         with self.lock:
@@ -577,14 +592,14 @@ class JobStore:
             }
             for index in range(count):
                 job_name = name if count == 1 else f"{name}-{index + 1:05d}"
-                if family is JobFamily.TRAINING:
+                if family is Family.TRAINING:
                     ids.append(self.create_v2(job_name, **common).id)
-                elif family is JobFamily.TRAINING_V1:
+                elif family is Family.TRAINING_V1:
                     job = self.create_v1(job_name, **common)
                     for _ in range(versions - 1):
                         self.add_version(job, description=description, created_at=created, fixed=status)
                     ids.append(str(job.id))
-                elif family is JobFamily.VISUALIZATION:
+                elif family is Family.VISUALIZATION:
                     ids.append(str(self.create_vis(job_name, **common).id))
                 else:
                     res = self.create_res(job_name[:20], job_type=job_type, job_id=job_id, **common)
@@ -604,7 +619,8 @@ _V2_STAGES = {
     Stage.STOPPING: V2Phase.TERMINATING,
     Stage.STOPPED: V2Phase.TERMINATED,
 }
-V2_ENDED = frozenset({V2Phase.COMPLETED, V2Phase.FAILED, V2Phase.ABNORMAL, V2Phase.TERMINATED})
+_LIVE = (Meaning.ACTIVE, Meaning.STOPPING, Meaning.UNKNOWN)
+V2_ENDED = frozenset(phase for phase, meaning in V2_MEANINGS.items() if meaning not in _LIVE)
 _V1_STAGES = {
     Stage.CREATING: V1Status.INIT,
     Stage.PENDING: V1Status.WAITING,
@@ -614,13 +630,13 @@ _V1_STAGES = {
 }
 
 
-def _parse_status(family: JobFamily, value: object) -> Any:
+def _parse_status(family: Family, value: object) -> Any:
     if value is None:
         return None
     try:
-        if family is JobFamily.TRAINING:
+        if family is Family.TRAINING:
             return V2Phase(str(value))
-        if family is JobFamily.RES:
+        if family is Family.RES:
             return ResStatus(str(value))
         if isinstance(value, str) and not value.isdigit():
             return V1Status[value.upper()]

@@ -12,8 +12,9 @@ tasks run their triggers inline) and returns the run's state and task states::
     result = run_dag(dag, conf={...}, connections={"modelarts_default": emulator.airflow_connection()})
     assert result.state == "success", result.task_states
 
-This is the one module of the emulator package that imports Airflow (lazily, when called). It
-works with Airflow 3.1 and later: the DAG bag moved from ``airflow.models.dagbag`` (3.1) to
+This is the one module of the emulator package that imports Airflow (lazily, when called); like
+the rest of the emulator it never imports the provider's client packages. It works with Airflow
+3.1 and later: the DAG bag moved from ``airflow.models.dagbag`` (3.1) to
 ``airflow.dag_processing.dagbag`` (3.2+), and both are tried.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,11 +106,9 @@ def use_connections(connections: Mapping[str, Mapping[str, Any] | str]) -> Itera
     The provider's hooks keep parsed connections for a while; they are forgotten on the way in and
     out, so two tests with two emulators never share one.
     """
-    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-
     names = {f"AIRFLOW_CONN_{conn_id.upper()}": conn for conn_id, conn in connections.items()}
     saved = {name: os.environ.get(name) for name in names}
-    ModelArtsHook.forget_cached_connections()
+    _forget_hook_connections()
     try:
         for name, conn in names.items():
             os.environ[name] = conn if isinstance(conn, str) else json.dumps(conn)
@@ -119,7 +119,18 @@ def use_connections(connections: Mapping[str, Mapping[str, Any] | str]) -> Itera
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        ModelArtsHook.forget_cached_connections()
+        _forget_hook_connections()
+
+
+HOOK_MODULE = "airflow_provider_modelarts.hooks.modelarts"
+
+
+def _forget_hook_connections() -> None:
+    """Drop the hook's cache of parsed connections, if the hook is loaded (if it is not, it has
+    cached nothing). Looked up in ``sys.modules`` so that the emulator does not import the client."""
+    hook_module = sys.modules.get(HOOK_MODULE)
+    if hook_module is not None:
+        hook_module.ModelArtsHook.forget_cached_connections()
 
 
 def _text(state: Any) -> str:

@@ -27,8 +27,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_modelarts.api.statuses import V2Phase
 from airflow_provider_modelarts.emulator.clock import ms
+from airflow_provider_modelarts.emulator.documented import V2Phase
 
 SECONDARY = {
     V2Phase.CREATING: "Creating",

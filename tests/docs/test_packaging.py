@@ -46,8 +46,14 @@ def test_the_wheel_carries_the_license_urls_and_entry_points(built: tuple[Path, 
     assert headers["License-Expression"] == "Apache-2.0"
     urls = dict(value.split(", ", 1) for value in headers.get_all("Project-URL"))
     assert set(urls) == {"Documentation", "Source", "Issues"}
-    for group in ("[apache_airflow_provider]", "[airflow.plugins]", "[pytest11]", "[console_scripts]"):
+    for group in ("[apache_airflow_provider]", "[airflow.plugins]", "[console_scripts]"):
         assert group in entry_points
+    # The emulator's pytest plugin is opted into by a suite's conftest, never loaded into every
+    # pytest session of an environment; its server comes with the "emulator" extra.
+    assert "[pytest11]" not in entry_points
+    assert "emulator" in headers.get_all("Provides-Extra")
+    requires = headers.get_all("Requires-Dist")
+    assert any(r.startswith("uvicorn") and "extra == 'emulator'" in r for r in requires)
     assert not [n for n in names if n.startswith(("tests/", "scripts/", "benchmarks/"))]
 
 

@@ -10,7 +10,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = re.compile(r"<!-- readme-example: run_dag -->\s*```python\n(?P<code>.*?)```", re.DOTALL)
+PLUGIN = "airflow_provider_modelarts.emulator.pytest_plugin"
+
+
+def readme_example(name: str) -> str:
+    """The python block the README marks ``<!-- readme-example: NAME -->``."""
+    pattern = rf"<!-- readme-example: {name} -->\s*```python\n(?P<code>.*?)```"
+    match = re.search(pattern, (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+    assert match is not None, f"the README lost its {name} example"
+    return match.group("code")
 
 
 def _fresh_env(home: Path) -> dict[str, str]:
@@ -20,21 +28,38 @@ def _fresh_env(home: Path) -> dict[str, str]:
     return env
 
 
-def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
-    match = EXAMPLE.search((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert match is not None, "the README lost its run_dag example"
-    (tmp_path / "test_readme_example.py").write_text(match.group("code"), encoding="utf-8")
-    (tmp_path / "home" / "dags").mkdir(parents=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme_example.py"],
+def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=tmp_path,
         env=_fresh_env(tmp_path / "home"),
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_the_readme_example_runs_as_written(tmp_path: Path) -> None:
+    conftest = readme_example("conftest")
+    assert f"pytest_plugins = [{PLUGIN!r}]".replace("'", '"') in conftest
+    (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
+    (tmp_path / "test_readme_example.py").write_text(readme_example("run_dag"), encoding="utf-8")
+    (tmp_path / "home" / "dags").mkdir(parents=True)
+    result = _pytest(tmp_path, "test_readme_example.py")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
+
+
+def test_the_plugin_is_loaded_only_when_a_suite_opts_in(tmp_path: Path) -> None:
+    (tmp_path / "home").mkdir()
+    (tmp_path / "test_fixture.py").write_text(
+        "def test_fixture(modelarts_emulator):\n    assert modelarts_emulator.url.startswith('http://127.0.0.1:')\n",
+        encoding="utf-8",
+    )
+    without = _pytest(tmp_path, "test_fixture.py")
+    assert without.returncode != 0 and "fixture 'modelarts_emulator' not found" in without.stdout
+    with_flag = _pytest(tmp_path, "-p", PLUGIN, "test_fixture.py")
+    assert with_flag.returncode == 0 and "1 passed" in with_flag.stdout, with_flag.stdout[-2000:]
 
 
 def test_the_plugin_imports_nothing_heavy() -> None:
