@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "airflow-provider-modelarts"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger body is not read
 _verify_warned: set[str] = set()
+_insecure_warned: set[str] = set()
 protect_http_trace_logs()
 
 
@@ -158,6 +159,14 @@ class ModelArtsSession:
         if config.verify is False and config.identity() not in _verify_warned:
             _verify_warned.add(config.identity())
             log.warning("TLS certificate verification is OFF for ModelArts connection (verify=false)")
+        insecure = config.insecure_endpoints()
+        if insecure and config.identity() not in _insecure_warned:
+            _insecure_warned.add(config.identity())
+            log.warning(
+                "Plain http to %s for ModelArts connection (allow_insecure_http=true): signed requests "
+                "travel unencrypted",
+                ", ".join(insecure),
+            )
 
     def __repr__(self) -> str:
         return f"ModelArtsSession(region={self.config.region!r}, auth={self._auth!r})"
