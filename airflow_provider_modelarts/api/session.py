@@ -17,6 +17,7 @@ import ssl
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -27,10 +28,18 @@ from airflow_provider_modelarts.api.config import AuthType, ConnectionConfig
 from airflow_provider_modelarts.api.endpoints import Service
 from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsResponseError, request_id_of
 from airflow_provider_modelarts.api.exchange import ApiRequest, Outcome, Plan, Sleep, execute
+from airflow_provider_modelarts.api.redaction import Redactor, redact_error
 from airflow_provider_modelarts.api.retry import RetryPolicy
-from airflow_provider_modelarts.auth.aksk import AkSkAuth
+from airflow_provider_modelarts.auth.aksk import SECURITY_TOKEN_HEADER, AkSkAuth
 from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
-from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
+from airflow_provider_modelarts.auth.token import (
+    TOKEN_HEADER,
+    TOKENS,
+    IamToken,
+    IamTokenAuth,
+    TokenCache,
+    TokenKey,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -39,6 +48,16 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger 
 _verify_warned: set[str] = set()
 _insecure_warned: set[str] = set()
 protect_http_trace_logs()
+
+
+def _credentials_of(response: httpx.Response) -> list[str]:
+    """The credentials a request carried (and an issued token its answer did), to keep out of errors."""
+    sent = response.request.headers
+    found = [sent.get(TOKEN_HEADER), sent.get(SECURITY_TOKEN_HEADER), response.headers.get("X-Subject-Token")]
+    authorization = sent.get("Authorization")
+    if authorization:
+        found += [authorization, authorization.rpartition("Signature=")[2]]
+    return [value for value in found if value]
 
 
 def _too_large(request: ApiRequest, response: httpx.Response, limit: int) -> ModelArtsResponseError:
@@ -105,14 +124,18 @@ class _Steps(Generic[T]):
     """Feeds what the network answered back into a plan's execution; the sync and the async
     driver differ only in how they send and how they sleep."""
 
-    def __init__(self, plan: Plan[T], policy: RetryPolicy) -> None:
+    def __init__(self, plan: Plan[T], policy: RetryPolicy, secrets: Callable[[], list[str]]) -> None:
         self._steps = execute(plan, policy, time.monotonic)
         self._value: Outcome = None
         self._error: ModelArtsError | None = None
+        self._secrets = secrets
+        self._sent: set[str] = set()  # the credentials this plan's requests carried
         self.result: T
 
     def next(self) -> ApiRequest | Sleep | None:
-        """The next thing to do, or ``None`` once the plan is done (its value is ``result``)."""
+        """The next thing to do, or ``None`` once the plan is done (its value is ``result``).
+
+        Every error the plan ends with leaves here, with every secret removed from its text."""
         value, error = self._value, self._error
         self._value, self._error = None, None
         try:
@@ -120,10 +143,14 @@ class _Steps(Generic[T]):
         except StopIteration as stop:
             self.result = stop.value
             return None
+        except ModelArtsError as exc:
+            redact_error(exc, Redactor([*self._secrets(), *self._sent]))
+            raise
 
     def answer(self, step: ApiRequest, outcome: httpx.Response | httpx.TransportError) -> None:
         if isinstance(outcome, httpx.Response):
             log.debug("%s -> %s", step.describe(), outcome.status_code)
+            self._sent.update(_credentials_of(outcome))
         self._value = outcome
 
     def fail(self, error: ModelArtsError) -> None:
@@ -233,6 +260,15 @@ class ModelArtsSession:
     def _auth_for(self, step: ApiRequest) -> httpx.Auth | None:
         return self._auth if step.authenticate else None
 
+    def _secrets(self) -> list[str]:
+        """Every secret this session knows: the connection's and the IAM token in use."""
+        known = self.config.secrets()
+        if self.config.auth_type is AuthType.TOKEN:
+            token = self._tokens.peek(self.token_key())
+            if token is not None:
+                known.append(token.value)
+        return known
+
     def run(self, plan: Plan[T]) -> T:
         """Run a plan to its result on the sync client (retries sleep this thread)."""
         with self._lock:
@@ -248,7 +284,7 @@ class ModelArtsSession:
 
     def _run(self, plan: Plan[T]) -> T:
         client = self.sync_client()
-        steps = _Steps(plan, self.policy)
+        steps = _Steps(plan, self.policy, self._secrets)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
@@ -276,7 +312,7 @@ class ModelArtsSession:
 
     async def _arun(self, plan: Plan[T]) -> T:
         client = self.async_client()
-        steps = _Steps(plan, self.policy)
+        steps = _Steps(plan, self.policy, self._secrets)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
