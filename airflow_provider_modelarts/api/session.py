@@ -33,6 +33,7 @@ from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.auth.aksk import SECURITY_TOKEN_HEADER, AkSkAuth
 from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
 from airflow_provider_modelarts.auth.token import (
+    TOKEN_EXTENSION,
     TOKEN_HEADER,
     TOKENS,
     IamToken,
@@ -45,9 +46,26 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 USER_AGENT = "airflow-provider-modelarts"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger body is not read
+# The monotonic time by which a request must have its whole answer (see ``ModelArtsSession._send``).
+DEADLINE_EXTENSION = "modelarts_deadline"
 _verify_warned: set[str] = set()
 _insecure_warned: set[str] = set()
 protect_http_trace_logs()
+
+
+class RequestDeadlineExceeded(httpx.TimeoutException):
+    """No whole answer within the connection's timeout: a transport failure, retried like one."""
+
+
+def _deadline_exceeded(request: ApiRequest, response: httpx.Response) -> RequestDeadlineExceeded:
+    return RequestDeadlineExceeded(
+        f"{request.describe()}: no whole answer within the connection's timeout", request=response.request
+    )
+
+
+def _deadline_of(response: httpx.Response) -> float | None:
+    deadline = response.request.extensions.get(DEADLINE_EXTENSION)
+    return deadline if isinstance(deadline, float) else None
 
 
 def _credentials_of(response: httpx.Response) -> list[str]:
@@ -89,9 +107,12 @@ def read_capped(request: ApiRequest, response: httpx.Response, limit: int = MAX_
     try:
         if _declared_too_large(response, limit):
             raise _too_large(request, response, limit)
+        deadline = _deadline_of(response)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
+            if deadline is not None and time.monotonic() > deadline:
+                raise _deadline_exceeded(request, response)
             size += len(chunk)
             if size > limit:
                 raise _too_large(request, response, limit)
@@ -108,13 +129,19 @@ async def aread_capped(
     try:
         if _declared_too_large(response, limit):
             raise _too_large(request, response, limit)
+        deadline = _deadline_of(response)
+        left = None if deadline is None else deadline - time.monotonic()
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(request, response, limit)
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(left):
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(request, response, limit)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _deadline_exceeded(request, response) from None
         return _buffered(response, chunks)
     finally:
         await response.aclose()
@@ -269,6 +296,37 @@ class ModelArtsSession:
                 known.append(token.value)
         return known
 
+    def _with_deadline(self, request: httpx.Request) -> httpx.Request:
+        """Bound the whole exchange (send, headers, body) by the connection's timeout, which
+        httpx applies to each connect, read and write alone."""
+        request.extensions[DEADLINE_EXTENSION] = time.monotonic() + self.config.timeout
+        return request
+
+    def _send(self, client: httpx.Client, request: httpx.Request, step: ApiRequest) -> httpx.Response:
+        """Send ``request``; its body is read (by :func:`read_capped`) before its deadline.
+
+        An IAM token is fetched before the clock starts: its own requests have their own deadlines."""
+        if step.authenticate and self.config.auth_type is AuthType.TOKEN:
+            request.extensions[TOKEN_EXTENSION] = self._tokens.get(self.token_key(), self._fetch_token)
+        return client.send(self._with_deadline(request), auth=self._auth_for(step), stream=True)
+
+    async def _asend(
+        self, client: httpx.AsyncClient, request: httpx.Request, step: ApiRequest
+    ) -> httpx.Response:
+        """Async twin of :meth:`_send`: the status line and headers must come before the deadline too."""
+        if step.authenticate and self.config.auth_type is AuthType.TOKEN:
+            request.extensions[TOKEN_EXTENSION] = await self._tokens.aget(
+                self.token_key(), self._afetch_token
+            )
+        self._with_deadline(request)
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                return await client.send(request, auth=self._auth_for(step), stream=True)
+        except TimeoutError:
+            raise RequestDeadlineExceeded(
+                f"{step.describe()}: no answer within the connection's timeout", request=request
+            ) from None
+
     def run(self, plan: Plan[T]) -> T:
         """Run a plan to its result on the sync client (retries sleep this thread)."""
         with self._lock:
@@ -292,7 +350,8 @@ class ModelArtsSession:
             try:
                 request = self._build(client, step)
                 steps.answer(
-                    step, read_capped(step, client.send(request, auth=self._auth_for(step), stream=True))
+                    step,
+                    read_capped(step, self._send(client, request, step)),
                 )
             except httpx.TransportError as exc:
                 steps.answer(step, exc)
@@ -319,7 +378,7 @@ class ModelArtsSession:
                 continue
             try:
                 request = self._build(client, step)
-                response = await client.send(request, auth=self._auth_for(step), stream=True)
+                response = await self._asend(client, request, step)
                 steps.answer(step, await aread_capped(step, response))
             except httpx.TransportError as exc:
                 steps.answer(step, exc)
