@@ -73,8 +73,16 @@ CONN_FIELDS: dict[str, Any] = {
     ),
     "timeout": {
         "label": "Timeout (s)",
-        "description": "Per-request timeout in seconds (default 30).",
+        "description": "Time limit of each request as a whole, from sending it to the last byte of "
+        "its answer, in seconds (default 30).",
         "schema": {"type": ["number", "null"], "minimum": 1, "maximum": 600},
+    },
+    "allow_insecure_http": {
+        "label": "Allow plain http (AK/SK only)",
+        "description": "Allow http:// endpoints on hosts that are not loopback, with AK/SK auth "
+        "(a warning is logged): signed requests travel unencrypted. IAM token auth never sends its "
+        "password or tokens over plain http, except to a loopback host.",
+        "schema": {"type": "boolean", "default": False},
     },
 }
 

@@ -57,6 +57,7 @@ EXTRA_KEYS = (
     "verify",
     "ca_bundle",
     "timeout",
+    "allow_insecure_http",
 )
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -89,6 +90,8 @@ class ConnectionConfig(BaseModel):
     res_endpoint: str | None = None
     verify: bool | str = True  # False, True, or the path of a CA bundle (from ``ca_bundle``)
     timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0, le=600)
+    # Plain http to a host that is not loopback: AK/SK auth only, and only when asked for.
+    allow_insecure_http: bool = False
 
     @field_validator("access_key", "secret_key", "security_token", mode="before")
     @classmethod
@@ -132,6 +135,33 @@ class ConnectionConfig(BaseModel):
                     "(remove domain_name or security_token)"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _encrypted(self) -> ConnectionConfig:
+        insecure = self.insecure_endpoints()
+        if not insecure:
+            return self
+        if self.auth_type is AuthType.TOKEN:
+            raise ValueError(
+                f"plain http to {', '.join(insecure)} would send the IAM password or tokens unencrypted; "
+                "IAM token auth needs https (or a loopback host)"
+            )
+        if not self.allow_insecure_http:
+            raise ValueError(
+                f"plain http to {', '.join(insecure)} would send signed requests unencrypted; use https, "
+                "or set extra allow_insecure_http to true (AK/SK auth only)"
+            )
+        return self
+
+    def insecure_endpoints(self) -> list[str]:
+        """The endpoint overrides (``host``, ``iam_endpoint``, ``res_endpoint``) that are plain http
+        to a host that is not loopback (127.0.0.0/8, ::1, ``localhost``)."""
+        overrides = (self.modelarts_endpoint, self.iam_endpoint, self.res_endpoint)
+        return [
+            url
+            for url in overrides
+            if url and urlsplit(url).scheme.lower() == "http" and not _is_loopback(url)
+        ]
 
     def auth_description(self) -> str:
         """Which credentials are in use, in words (no secret): for messages such as the connection test."""
@@ -214,6 +244,9 @@ class ConnectionConfig(BaseModel):
         values.update({k: v for k, v in (overrides or {}).items() if v not in (None, "")})
         auth_type = AuthType.TOKEN if values.get("domain_name") else AuthType.AKSK
         values["verify"] = _as_verify(values.pop("verify", True), values.pop("ca_bundle", None))
+        values["allow_insecure_http"] = _as_bool(
+            "allow_insecure_http", values.pop("allow_insecure_http", False)
+        )
         if auth_type is AuthType.AKSK:
             values["access_key"] = login or env.get(ENV_ACCESS_KEY)
             values["secret_key"] = password or env.get(ENV_SECRET_KEY)
@@ -237,19 +270,21 @@ class ConnectionConfig(BaseModel):
             raise ValueError(f"invalid modelarts connection: {reasons}") from None
 
 
+def _as_bool(name: str, value: object, hint: str = "") -> bool:
+    """A JSON boolean, or ``"true"``/``"false"`` as URI-style connections give it."""
+    if isinstance(value, bool):
+        return value
+    if str(value).strip().lower() in _TRUE:
+        return True
+    if str(value).strip().lower() in _FALSE:
+        return False
+    raise ValueError(f"{name}: {value!r} is not true or false{hint}")
+
+
 def _as_verify(verify: object, ca_bundle: object) -> bool | str:
     """``verify`` (a boolean; ``"true"``/``"false"`` as URI-style connections give it) and
     ``ca_bundle`` (the path of a CA bundle file) as one httpx ``verify`` value."""
-    if isinstance(verify, bool):
-        check = verify
-    elif str(verify).strip().lower() in _TRUE:
-        check = True
-    elif str(verify).strip().lower() in _FALSE:
-        check = False
-    else:
-        raise ValueError(
-            f"verify: {verify!r} is not true or false (a CA bundle path goes in extra 'ca_bundle')"
-        )
+    check = _as_bool("verify", verify, " (a CA bundle path goes in extra 'ca_bundle')")
     if ca_bundle in (None, ""):
         return check
     if not check:

@@ -63,17 +63,34 @@ def default_endpoint(service: Service, cloud: Cloud, region: str) -> str:
     return f"https://{service.value}.{region}.myhuaweicloud.com"
 
 
+def shown_url(value: str) -> str:
+    """``value`` fit to quote in a message: without its userinfo, query and fragment."""
+    text = value.strip()
+    for mark in ("?", "#"):
+        text = text.split(mark, 1)[0]
+    scheme, sep, rest = text.rpartition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    if "@" in path:  # not a URL with a host: anything before an @ may be a credential
+        path = "***@" + path.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
 def normalize_endpoint(value: str, field: str) -> str:
-    """Check an endpoint override (``https://host[:port][/base]``) and drop a trailing slash."""
+    """Check an endpoint override (``https://host[:port][/base]``) and drop a trailing slash.
+
+    A refused value is quoted without its userinfo, query and fragment: they may hold secrets."""
     parts = urlsplit(value.strip())
+    shown = shown_url(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{field}: {value!r} is not an http(s) URL")
+        raise ValueError(f"{field}: {shown!r} is not an http(s) URL")
     if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError(f"{field}: {value!r} must not carry credentials, a query or a fragment")
+        raise ValueError(f"{field}: {shown!r} must not carry credentials, a query or a fragment")
     try:
         parts.port  # noqa: B018 - raises on a bad port
-    except ValueError as exc:
-        raise ValueError(f"{field}: {value!r} has an invalid port") from exc
+    except ValueError:
+        raise ValueError(f"{field}: {shown!r} has an invalid port") from None
     return value.strip().rstrip("/")
 
 

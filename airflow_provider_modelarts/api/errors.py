@@ -155,7 +155,7 @@ def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str 
     """``(error_code, message)`` from any documented error body; falls back to the raw text."""
     try:
         data: Any = json.loads(body) if body else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: read as text
         data = None
     if isinstance(data, Mapping):
         candidates = []

@@ -121,7 +121,7 @@ def interpret(request: ApiRequest, response: httpx.Response, gave_up: str | None
     if body.strip():
         try:
             data = _read(request, body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested too deep: not readable JSON
             data = None
             if response.is_success and request.expect_body:
                 raise ModelArtsResponseError(

@@ -17,6 +17,7 @@ import ssl
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -34,17 +35,54 @@ from airflow_provider_modelarts.api.exchange import (
     Sleep,
     execute,
 )
+from airflow_provider_modelarts.api.redaction import Redactor, redact_error
 from airflow_provider_modelarts.api.retry import RetryPolicy
-from airflow_provider_modelarts.auth.aksk import AkSkAuth
+from airflow_provider_modelarts.auth.aksk import SECURITY_TOKEN_HEADER, AkSkAuth
 from airflow_provider_modelarts.auth.secrets import amask, mask, protect_http_trace_logs
-from airflow_provider_modelarts.auth.token import TOKENS, IamToken, IamTokenAuth, TokenCache, TokenKey
+from airflow_provider_modelarts.auth.token import (
+    TOKEN_EXTENSION,
+    TOKEN_HEADER,
+    TOKENS,
+    IamToken,
+    IamTokenAuth,
+    TokenCache,
+    TokenKey,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 USER_AGENT = "airflow-provider-modelarts"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # no documented answer comes close; a bigger body is not read
+# The monotonic time by which a request must have its whole answer (see ``ModelArtsSession._send``).
+DEADLINE_EXTENSION = "modelarts_deadline"
 _verify_warned: set[str] = set()
+_insecure_warned: set[str] = set()
 protect_http_trace_logs()
+
+
+class RequestDeadlineExceeded(httpx.TimeoutException):
+    """No whole answer within the connection's timeout: a transport failure, retried like one."""
+
+
+def _deadline_exceeded(request: ApiRequest, response: httpx.Response) -> RequestDeadlineExceeded:
+    return RequestDeadlineExceeded(
+        f"{request.describe()}: no whole answer within the connection's timeout", request=response.request
+    )
+
+
+def _deadline_of(response: httpx.Response) -> float | None:
+    deadline = response.request.extensions.get(DEADLINE_EXTENSION)
+    return deadline if isinstance(deadline, float) else None
+
+
+def _credentials_of(response: httpx.Response) -> list[str]:
+    """The credentials a request carried (and an issued token its answer did), to keep out of errors."""
+    sent = response.request.headers
+    found = [sent.get(TOKEN_HEADER), sent.get(SECURITY_TOKEN_HEADER), response.headers.get("X-Subject-Token")]
+    authorization = sent.get("Authorization")
+    if authorization:
+        found += [authorization, authorization.rpartition("Signature=")[2]]
+    return [value for value in found if value]
 
 
 def _too_large(request: ApiRequest, response: httpx.Response, limit: int) -> ModelArtsResponseError:
@@ -76,9 +114,12 @@ def read_capped(request: ApiRequest, response: httpx.Response, limit: int = MAX_
     try:
         if _declared_too_large(response, limit):
             raise _too_large(request, response, limit)
+        deadline = _deadline_of(response)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():
+            if deadline is not None and time.monotonic() > deadline:
+                raise _deadline_exceeded(request, response)
             size += len(chunk)
             if size > limit:
                 raise _too_large(request, response, limit)
@@ -95,13 +136,19 @@ async def aread_capped(
     try:
         if _declared_too_large(response, limit):
             raise _too_large(request, response, limit)
+        deadline = _deadline_of(response)
+        left = None if deadline is None else deadline - time.monotonic()
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(request, response, limit)
-            chunks.append(chunk)
+        try:
+            async with asyncio.timeout(left):
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise _too_large(request, response, limit)
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise _deadline_exceeded(request, response) from None
         return _buffered(response, chunks)
     finally:
         await response.aclose()
@@ -111,14 +158,18 @@ class _Steps(Generic[T]):
     """Feeds what the network answered back into a plan's execution; the sync and the async
     driver differ only in how they send and how they sleep."""
 
-    def __init__(self, plan: Plan[T], policy: RetryPolicy) -> None:
+    def __init__(self, plan: Plan[T], policy: RetryPolicy, secrets: Callable[[], list[str]]) -> None:
         self._steps = execute(plan, policy, time.monotonic)
         self._value: Outcome = None
         self._error: ModelArtsError | None = None
+        self._secrets = secrets
+        self._sent: set[str] = set()  # the credentials this plan's requests carried
         self.result: T
 
     def next(self) -> ApiRequest | Sleep | None:
-        """The next thing to do, or ``None`` once the plan is done (its value is ``result``)."""
+        """The next thing to do, or ``None`` once the plan is done (its value is ``result``).
+
+        Every error the plan ends with leaves here, with every secret removed from its text."""
         value, error = self._value, self._error
         self._value, self._error = None, None
         try:
@@ -126,10 +177,14 @@ class _Steps(Generic[T]):
         except StopIteration as stop:
             self.result = stop.value
             return None
+        except ModelArtsError as exc:
+            redact_error(exc, Redactor([*self._secrets(), *self._sent]))
+            raise
 
     def answer(self, step: ApiRequest, outcome: Outcome) -> None:
         if isinstance(outcome, httpx.Response):
             log.debug("%s -> %s", step.describe(), outcome.status_code)
+            self._sent.update(_credentials_of(outcome))
         self._value = outcome
 
     def fail(self, error: ModelArtsError) -> None:
@@ -165,6 +220,14 @@ class ModelArtsSession:
         if config.verify is False and config.identity() not in _verify_warned:
             _verify_warned.add(config.identity())
             log.warning("TLS certificate verification is OFF for ModelArts connection (verify=false)")
+        insecure = config.insecure_endpoints()
+        if insecure and config.identity() not in _insecure_warned:
+            _insecure_warned.add(config.identity())
+            log.warning(
+                "Plain http to %s for ModelArts connection (allow_insecure_http=true): signed requests "
+                "travel unencrypted",
+                ", ".join(insecure),
+            )
 
     def __repr__(self) -> str:
         return f"ModelArtsSession(region={self.config.region!r}, auth={self._auth!r})"
@@ -231,6 +294,46 @@ class ModelArtsSession:
     def _auth_for(self, step: ApiRequest) -> httpx.Auth | None:
         return self._auth if step.authenticate else None
 
+    def _secrets(self) -> list[str]:
+        """Every secret this session knows: the connection's and the IAM token in use."""
+        known = self.config.secrets()
+        if self.config.auth_type is AuthType.TOKEN:
+            token = self._tokens.peek(self.token_key())
+            if token is not None:
+                known.append(token.value)
+        return known
+
+    def _with_deadline(self, request: httpx.Request) -> httpx.Request:
+        """Bound the whole exchange (send, headers, body) by the connection's timeout, which
+        httpx applies to each connect, read and write alone."""
+        request.extensions[DEADLINE_EXTENSION] = time.monotonic() + self.config.timeout
+        return request
+
+    def _send(self, client: httpx.Client, request: httpx.Request, step: ApiRequest) -> httpx.Response:
+        """Send ``request``; its body is read (by :func:`read_capped`) before its deadline.
+
+        An IAM token is fetched before the clock starts: its own requests have their own deadlines."""
+        if step.authenticate and self.config.auth_type is AuthType.TOKEN:
+            request.extensions[TOKEN_EXTENSION] = self._tokens.get(self.token_key(), self._fetch_token)
+        return client.send(self._with_deadline(request), auth=self._auth_for(step), stream=True)
+
+    async def _asend(
+        self, client: httpx.AsyncClient, request: httpx.Request, step: ApiRequest
+    ) -> httpx.Response:
+        """Async twin of :meth:`_send`: the status line and headers must come before the deadline too."""
+        if step.authenticate and self.config.auth_type is AuthType.TOKEN:
+            request.extensions[TOKEN_EXTENSION] = await self._tokens.aget(
+                self.token_key(), self._afetch_token
+            )
+        self._with_deadline(request)
+        try:
+            async with asyncio.timeout(self.config.timeout):
+                return await client.send(request, auth=self._auth_for(step), stream=True)
+        except TimeoutError:
+            raise RequestDeadlineExceeded(
+                f"{step.describe()}: no answer within the connection's timeout", request=request
+            ) from None
+
     def run(self, plan: Plan[T]) -> T:
         """Run a plan to its result on the sync client (retries sleep this thread)."""
         with self._lock:
@@ -246,7 +349,7 @@ class ModelArtsSession:
 
     def _run(self, plan: Plan[T]) -> T:
         client = self.sync_client()
-        steps = _Steps(plan, self.policy)
+        steps = _Steps(plan, self.policy, self._secrets)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
@@ -254,7 +357,8 @@ class ModelArtsSession:
             try:
                 request = self._build(client, step)
                 steps.answer(
-                    step, read_capped(step, client.send(request, auth=self._auth_for(step), stream=True))
+                    step,
+                    read_capped(step, self._send(client, request, step)),
                 )
             except TRANSPORT_FAILURES as exc:
                 steps.answer(step, exc)
@@ -274,14 +378,14 @@ class ModelArtsSession:
 
     async def _arun(self, plan: Plan[T]) -> T:
         client = self.async_client()
-        steps = _Steps(plan, self.policy)
+        steps = _Steps(plan, self.policy, self._secrets)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
                 continue
             try:
                 request = self._build(client, step)
-                response = await client.send(request, auth=self._auth_for(step), stream=True)
+                response = await self._asend(client, request, step)
                 steps.answer(step, await aread_capped(step, response))
             except TRANSPORT_FAILURES as exc:
                 steps.answer(step, exc)

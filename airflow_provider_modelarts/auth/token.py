@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import httpx
 
 TOKEN_HEADER = "X-Auth-Token"
+# A request may carry the token to send (its sender fetched it beforehand); else the cache is asked.
+TOKEN_EXTENSION = "modelarts_iam_token"
 REFRESH_LEAD_SECONDS = 300.0
 
 
@@ -91,6 +93,9 @@ class TokenCache:
                 token = await fetch()
                 self._tokens[key] = token
                 pending.set_result(token)
+            except asyncio.CancelledError:
+                pending.cancel()  # the fetcher was cancelled (its request's deadline): not the waiters
+                raise
             except BaseException as exc:
                 pending.set_exception(exc)
                 pending.exception()  # mark retrieved: the waiters below re-raise it
@@ -98,7 +103,13 @@ class TokenCache:
             finally:
                 del self._inflight[slot]
             return token
-        return await asyncio.shield(pending)
+        try:
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if pending.cancelled() and task is not None and not task.cancelling():
+                return await self.aget(key, fetch, stale)  # the fetch was called off: fetch anew
+            raise
 
     def clear(self) -> None:
         with self._guard:
@@ -128,7 +139,7 @@ class IamTokenAuth(httpx.Auth):
         return f"IamTokenAuth(user={self._key[1]!r}, domain={self._key[2]!r})"
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        token = self._cache.get(self._key, self._fetch)
+        token = _given(request) or self._cache.get(self._key, self._fetch)
         request.headers[TOKEN_HEADER] = token.value
         response = yield request
         if response.status_code == 401:
@@ -137,10 +148,15 @@ class IamTokenAuth(httpx.Auth):
             yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await self._cache.aget(self._key, self._afetch)
+        token = _given(request) or await self._cache.aget(self._key, self._afetch)
         request.headers[TOKEN_HEADER] = token.value
         response = yield request
         if response.status_code == 401:
             token = await self._cache.aget(self._key, self._afetch, stale=token.value)
             request.headers[TOKEN_HEADER] = token.value
             yield request
+
+
+def _given(request: httpx.Request) -> IamToken | None:
+    token = request.extensions.get(TOKEN_EXTENSION)
+    return token if isinstance(token, IamToken) else None

@@ -61,7 +61,7 @@ def test_field_kinds() -> None:
 def test_region_is_required_and_free_text_fields_offer_examples() -> None:
     fields = _form()["extra_fields"]
     required = [name for name, field in fields.items() if "null" not in _types(field)]
-    assert required == ["region", "cloud", "verify"]  # cloud and verify have defaults
+    assert required == ["region", "cloud", "verify", "allow_insecure_http"]  # all but region have defaults
     assert fields["region"]["value"] is None  # so the form refuses to save without one
     for name in ("region", "iam_endpoint", "res_endpoint", "ca_bundle"):
         assert fields[name]["schema"]["examples"], name

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 
 from airflow_provider_modelarts.api import watch
 from airflow_provider_modelarts.api.config import ConnectionConfig
-from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsResponseError
+from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsResponseError
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.session import MAX_BODY_BYTES, ModelArtsSession
+from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from tests.airflow_support import serving
 
 P = "0123456789abcdef0123456789abcdef"
 RID = "req-4f1c2a"
@@ -148,3 +152,50 @@ def test_a_body_just_under_the_cap_is_read():
 
     snapshot = _session(httpx.MockTransport(respond)).run(watch.observe(P, "training", "j"))
     assert snapshot is not None and snapshot.status == "Running"
+
+
+class _Deep(BaseHTTPRequestHandler):
+    """Answers with JSON nested 100,000 levels deep, with the status the test sets."""
+
+    status: ClassVar[int] = 200
+
+    def do_GET(self) -> None:
+        body = b'{"a": ' * DEPTH + b"1" + b"}" * DEPTH
+        self.send_response(self.status)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-Id", RID)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+DEPTH = 100_000
+
+
+@pytest.mark.parametrize("status", [200, 400, 500])
+@pytest.mark.parametrize("target", ["training", "visualization", "res"])
+def test_json_nested_too_deep_is_an_error_not_a_crash(use_connection: Any, status: int, target: str):
+    _Deep.status = status
+    with serving(_Deep) as url:
+        use_connection({"conn_type": "modelarts", "login": "AK", "password": "SK-deep", "host": url,
+                        "extra": {"region": "cn-north-4", "project_id": P}}, "deep")  # fmt: skip
+        hook = ModelArtsHook("deep", retry_policy=FAST)
+        family = target.removesuffix("-version")
+        job, version = TARGETS[target]
+        with pytest.raises(ModelArtsError) as info:
+            hook.observe(family, job, version)
+        expected = ModelArtsResponseError if status == 200 else ModelArtsApiError
+        assert isinstance(info.value, expected)
+        assert RID in str(info.value)
+        with pytest.raises(ModelArtsError):
+            asyncio.run(_aobserve(hook, family, job, version))
+
+
+async def _aobserve(hook: ModelArtsHook, family: str, job: str, version: str | None) -> object:
+    try:
+        return await hook.aobserve(family, job, version)
+    finally:
+        await hook.aclose_session()

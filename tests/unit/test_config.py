@@ -69,7 +69,7 @@ def test_a_loopback_endpoint_serves_iam_and_res_too(host):
         "https://127.example.com",  # a name that merely starts like a loopback address
         "https://127.0.0.1.example.com",
         "https://localhost.example.com",
-        "http://0.0.0.0:8089",
+        "https://0.0.0.0:8089",  # plain http there is refused outright (see test_endpoint_safety)
         "https://10.0.0.1",
         "https://[fd00::1]",
     ],
