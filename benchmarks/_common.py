@@ -233,7 +233,7 @@ class Report:
         print(f"\n== {self.name}")
         columns = f"{'value':>10}  {'unit':<8}  {'floor':>10}  {'ratio':>8}  {'target':<10}"
         print(f"{'figure':<{width}}  {columns}  result   (a target is on the ratio when there is a floor)")
-        floors: dict[str, Floor] = {}
+        floors: dict[tuple[str, str], Floor] = {}
         for f in self.figures:
             verdict = "-" if f.passed is None else ("PASS" if f.passed else "FAIL")
             floor = "" if f.floor is None else _fmt(f.floor.value)
@@ -243,7 +243,7 @@ class Report:
                 f"{f.target:<10}  {verdict}"
             )
             if f.floor is not None:
-                floors.setdefault(f.floor.name, f.floor)
+                floors.setdefault((f.floor.name, f.floor.unit), f.floor)
         for floor_ in floors.values():
             print(f"floor: {floor_.name} = {_fmt(floor_.value)} {floor_.unit}")
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
