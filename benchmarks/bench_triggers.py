@@ -553,22 +553,22 @@ def main(argv: list[str] | None = None) -> int:
     report.add("GC pause max while measured", round(provider.gc_max_ms, 1), "ms")
     report.exactly("IAM token requests (token auth)", tokens, "requests", 1)
     report.add(
-        "1,000 bare pollers: CPU per waiting job per interval",
+        f"{jobs:,} bare pollers: CPU per waiting job per interval",
         round(floor.cpu_per_job_round_us, 1),
         "us",
         floor=poll_us,
     )
     report.add(
-        "1,000 bare pollers: API requests per interval", round(floor.requests_per_round, 1), "requests"
+        f"{jobs:,} bare pollers: API requests per interval", round(floor.requests_per_round, 1), "requests"
     )
     report.add(
-        "1,000 bare pollers: RSS growth per waiting coroutine",
+        f"{jobs:,} bare pollers: RSS growth per waiting coroutine",
         round(floor.rss_delta / floor.jobs / 1024, 1),
         "KB",
     )
-    report.add("1,000 bare pollers: event-loop lag p99", round(floor.lag_p99_ms, 2), "ms")
-    report.add("1,000 bare pollers: event-loop lag max", round(floor.lag_max_ms, 2), "ms")
-    report.add("1,000 bare pollers: GC pause max while measured", round(floor.gc_max_ms, 1), "ms")
+    report.add(f"{jobs:,} bare pollers: event-loop lag p99", round(floor.lag_p99_ms, 2), "ms")
+    report.add(f"{jobs:,} bare pollers: event-loop lag max", round(floor.lag_max_ms, 2), "ms")
+    report.add(f"{jobs:,} bare pollers: GC pause max while measured", round(floor.gc_max_ms, 1), "ms")
     single_us = round(statistics.median(ours) * 1e6, 1)
     report.ratio("single job: trigger CPU per poll", single_us, poll_us, SINGLE_JOB_LIMIT)
     report.details = {
