@@ -1,10 +1,18 @@
-"""Shared pieces of the benchmarks: an emulator in its own process, figures with targets, results."""
+"""Shared pieces of the benchmarks: an emulator in its own process, figures with targets, results.
+
+Timing targets are ratios: a timing depends on the machine (the same machine runs the same work up
+to 3x slower from one day to the next), so each one is divided by a floor measured in the same run,
+on the same machine, under the same load (:meth:`Report.ratio`). Counts (requests, calls, tokens,
+polls, bytes) do not depend on the machine's speed and are checked as they are.
+"""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,26 +30,34 @@ START_TIMEOUT = 30.0
 
 
 def prepare_airflow_home() -> None:
-    """Point Airflow at a throw-away home before anything imports it."""
+    """Point Airflow at a throw-away home before anything imports it; removed when the process ends."""
     if "AIRFLOW_HOME" not in os.environ:
-        os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="modelarts-bench-")
+        home = tempfile.mkdtemp(prefix="modelarts-bench-")
+        os.environ["AIRFLOW_HOME"] = home
+        atexit.register(_remove_home, home)
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 
-class EmulatorProcess:
-    """``python -m airflow_provider_modelarts.emulator`` on a free port of 127.0.0.1, in a child process."""
+def _remove_home(home: str) -> None:
+    shutil.rmtree(home, ignore_errors=True)
 
-    def __init__(self, *args: str) -> None:
-        self.args = ["--host", "127.0.0.1", "--port", "0", *args]
+
+class ServerProcess:
+    """A server in a child process on a free port of 127.0.0.1; it prints ``listening on URL`` (and
+    whatever ``_started`` waits for), and is terminated (by its PID) on exit."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
-        self.connection: dict[str, Any] = {}
         self.client = httpx.Client(timeout=60)
 
-    def __enter__(self) -> EmulatorProcess:
-        command = [sys.executable, "-m", "airflow_provider_modelarts.emulator", *self.args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1)
+    def _started(self, line: str) -> bool:
+        return bool(self.url)
+
+    def __enter__(self) -> Any:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.PIPE, text=True, bufsize=1)
         assert self.process.stdout is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -51,11 +67,10 @@ class EmulatorProcess:
             found = re.search(r"listening on (\S+)", line)
             if found:
                 self.url = found.group(1)
-            if line.removeprefix("export ").startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="):
-                self.connection = json.loads(line.split("=", 1)[1].strip().strip("'"))
+            if self._started(line):
                 return self
         self.__exit__(None, None, None)
-        raise RuntimeError("the emulator process did not start")
+        raise RuntimeError(f"the server process ({' '.join(self.command[1:3])}) did not start")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -71,6 +86,25 @@ class EmulatorProcess:
             if self.process.stdout is not None:
                 self.process.stdout.close()
             self.process = None
+
+
+class EmulatorProcess(ServerProcess):
+    """``python -m airflow_provider_modelarts.emulator`` on a free port of 127.0.0.1, in a child process."""
+
+    def __init__(self, *args: str) -> None:
+        command = [sys.executable, "-m", "airflow_provider_modelarts.emulator"]
+        super().__init__([*command, "--host", "127.0.0.1", "--port", "0", *args])
+        self.connection: dict[str, Any] = {}
+
+    def _started(self, line: str) -> bool:
+        if line.removeprefix("export ").startswith("AIRFLOW_CONN_MODELARTS_DEFAULT="):
+            self.connection = json.loads(line.split("=", 1)[1].strip().strip("'"))
+            return True
+        return False
+
+    def __enter__(self) -> EmulatorProcess:
+        started: EmulatorProcess = super().__enter__()
+        return started
 
     def control(self, action: str, body: Any = None) -> Any:
         if body is None:
@@ -117,16 +151,38 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 @dataclass
+class Floor:
+    """What a timing is divided by: the same kind of work done the barest way, in the same run."""
+
+    name: str
+    value: float
+    unit: str
+
+
+@dataclass
 class Figure:
     name: str
     value: float
     unit: str
-    target: str = ""  # e.g. "<= 50", empty: reported only
+    target: str = ""  # e.g. "<= 50" (on the value) or, with a floor, on the ratio; empty: reported only
     check: Callable[[float], bool] | None = field(default=None, repr=False)
+    floor: Floor | None = None  # with a floor the target is on value / floor.value
+
+    @property
+    def ratio(self) -> float | None:
+        if self.floor is None:
+            return None
+        return self.value / self.floor.value if self.floor.value else float("inf")
+
+    @property
+    def checked(self) -> float:
+        """What the target is checked on: the ratio when there is a floor, else the value."""
+        ratio = self.ratio
+        return self.value if ratio is None else ratio
 
     @property
     def passed(self) -> bool | None:
-        return None if self.check is None else bool(self.check(self.value))
+        return None if self.check is None else bool(self.check(self.checked))
 
 
 @dataclass
@@ -142,8 +198,9 @@ class Report:
         unit: str,
         target: str = "",
         check: Callable[[float], bool] | None = None,
+        floor: Floor | None = None,
     ) -> Figure:
-        figure = Figure(name, value, unit, target, check)
+        figure = Figure(name, value, unit, target, check, floor)
         self.figures.append(figure)
         return figure
 
@@ -156,25 +213,55 @@ class Report:
     def exactly(self, name: str, value: float, unit: str, wanted: float) -> Figure:
         return self.add(name, value, unit, f"== {wanted:g}", lambda v: v == wanted)
 
+    def ratio(self, name: str, value: float, floor: Floor, limit: float, *, at_least: bool = False) -> Figure:
+        """A timing checked as ``value / floor.value`` (same unit) against ``limit``: at most, or at
+        least with ``at_least``."""
+        if at_least:
+            return self.add(name, value, floor.unit, f">= {limit:g}", lambda r: r >= limit, floor)
+        return self.add(name, value, floor.unit, f"<= {limit:g}", lambda r: r <= limit, floor)
+
     @property
     def passed(self) -> bool:
         return all(f.passed is not False for f in self.figures)
 
     def finish(self) -> int:
-        """Print the table, write ``results/<name>.json``; the exit code (1 if a target is missed)."""
+        """Print the table, write ``results/<name>.json``; the exit code (1 if a target is missed).
+
+        A figure with a floor prints its value, the floor's value, the ratio and the ratio's limit;
+        the floors themselves are listed under the table."""
         width = max([len(f.name) for f in self.figures] + [10])
         print(f"\n== {self.name}")
-        print(f"{'figure':<{width}}  {'value':>12}  {'unit':<10}  {'target':<10}  result")
+        columns = f"{'value':>10}  {'unit':<8}  {'floor':>10}  {'ratio':>8}  {'target':<10}"
+        print(f"{'figure':<{width}}  {columns}  result   (a target is on the ratio when there is a floor)")
+        floors: dict[tuple[str, str], Floor] = {}
         for f in self.figures:
             verdict = "-" if f.passed is None else ("PASS" if f.passed else "FAIL")
-            print(f"{f.name:<{width}}  {_fmt(f.value):>12}  {f.unit:<10}  {f.target:<10}  {verdict}")
+            floor = "" if f.floor is None else _fmt(f.floor.value)
+            ratio = "" if f.ratio is None else _fmt_ratio(f.ratio)
+            print(
+                f"{f.name:<{width}}  {_fmt(f.value):>10}  {f.unit:<8}  {floor:>10}  {ratio:>8}  "
+                f"{f.target:<10}  {verdict}"
+            )
+            if f.floor is not None:
+                floors.setdefault((f.floor.name, f.floor.unit), f.floor)
+        for floor_ in floors.values():
+            print(f"floor: {floor_.name} = {_fmt(floor_.value)} {floor_.unit}")
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         data = {
             "benchmark": self.name,
             "passed": self.passed,
             "python": sys.version.split()[0],
             "figures": [
-                {"name": f.name, "value": f.value, "unit": f.unit, "target": f.target, "passed": f.passed}
+                {
+                    "name": f.name,
+                    "value": f.value,
+                    "unit": f.unit,
+                    "floor": None if f.floor is None else vars(f.floor),
+                    "ratio": None if f.ratio is None else round(f.ratio, 4),
+                    "target": f.target,
+                    "target_on": "ratio" if f.floor is not None else "value",
+                    "passed": f.passed,
+                }
                 for f in self.figures
             ],
             "details": self.details,
@@ -186,4 +273,8 @@ class Report:
 def _fmt(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer():
         return f"{int(value)}"
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
+
+
+def _fmt_ratio(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
