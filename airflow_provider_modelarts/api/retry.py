@@ -36,7 +36,8 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounded exponential backoff. All fields are plain numbers so triggers can serialize them."""
+    """Bounded exponential backoff: plain numbers, and a random generator (left out of equality,
+    so sessions with the same numbers are shared)."""
 
     max_attempts: int = 6
     base_delay: float = 0.5

@@ -20,6 +20,7 @@ from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 from tests.airflow_support import FAST, drive, make_context, mutating_requests, run_trigger
 from tests.operators.cases import RES_PLATFORM, Target, emulator_status
 from tests.teardown.proxy import Override, Proxy, corrupt_gzip, error_body, proxy_for
+from tests.verdicts.emulated import FINISHED, RUNNING
 
 FORMS = pytest.mark.parametrize("form", ["one", "several"])
 RES = {"job_type": "etl", "offline_platform": RES_PLATFORM}
@@ -37,17 +38,10 @@ class Outcome:
 
 def others(emu: EmulatorServer, family: str, **extra: Any) -> list[str]:
     """Jobs beside the one under test, in mixed states: finished, running, and gone."""
-    finished = {
-        "training": "Completed",
-        "training_v1": "COMPLETED",
-        "visualization": "KILLED",
-        "res": "SUCCEEDED",
-    }
-    running = {"training": "Running", "training_v1": "RUNNING", "visualization": "RUNNING", "res": "RUNNING"}
-    jobs = emu.seed(family, 1, status=finished[family], **extra) + emu.seed(
-        family, 1, status=running[family], **extra
+    jobs = emu.seed(family, 1, status=FINISHED[family], **extra) + emu.seed(
+        family, 1, status=RUNNING[family], **extra
     )
-    (gone,) = emu.seed(family, 1, status=finished[family], **extra)
+    (gone,) = emu.seed(family, 1, status=FINISHED[family], **extra)
     drive(op.ModelArtsTeardownJobOperator(task_id="pre", job_family=family, job_id=gone, poll_interval=FAST,
                                           **({} if family != "res" else RES)), make_context())  # fmt: skip
     return [*jobs, gone]
@@ -112,12 +106,16 @@ def proxied(emu: EmulatorServer, use_connection: Any) -> Iterator[Proxy]:
 # ---- 1, 2: RES has no stop API ----------------------------------------------------------------
 
 
+def deleted_in_both_forms(emu: EmulatorServer, form: str, family: str, job: str) -> None:
+    outcome = tear(form, emu, family, job)
+    assert outcome.error is None and outcome_of(outcome) == "deleted"
+    assert status(emu, family, job) is None
+
+
 @FORMS
 def test_a_running_res_job_is_deleted_as_it_is_with_stop_first(emu: EmulatorServer, form: str) -> None:
     (job,) = emu.seed("res", 1, status="RUNNING")
-    outcome = tear(form, emu, "res", job)
-    assert outcome.error is None and outcome_of(outcome) == "deleted"
-    assert status(emu, "res", job) is None
+    deleted_in_both_forms(emu, form, "res", job)
 
 
 @FORMS
@@ -278,9 +276,7 @@ def test_a_damaged_list_answer_is_a_transient_failure_of_the_shared_walk(
 def test_a_damaged_answer_to_a_look_is_tried_again(emu: EmulatorServer, proxied: Proxy, form: str) -> None:
     (job,) = emu.seed("visualization", 1, status="KILLED")
     proxied.add(corrupt_gzip("GET", rf"/visualization-jobs/{job}$", times=1))
-    outcome = tear(form, emu, "visualization", job)
-    assert outcome.error is None and outcome_of(outcome) == "deleted"
-    assert status(emu, "visualization", job) is None
+    deleted_in_both_forms(emu, form, "visualization", job)
 
 
 # ---- 10: a v1 id given to the v2 family ---------------------------------------------------------
