@@ -122,11 +122,12 @@ def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[int, float]:
 
 def _state(session: Any, family: str, job_id: str) -> str:
     """What the service says about a job now: ``gone`` or its status."""
+    from airflow_provider_modelarts.api.operations import observe
     from airflow_provider_modelarts.api.statuses import JobFamily, status_name
-    from airflow_provider_modelarts.api.watch import observe
+    from airflow_provider_modelarts.api.watch import Gone
 
     snapshot = session.run(observe(session.project_id(), family, job_id))
-    return "gone" if snapshot is None else status_name(JobFamily(family), snapshot.status)
+    return "gone" if isinstance(snapshot, Gone) else status_name(JobFamily(family), snapshot.status)
 
 
 def _session(connection: dict[str, Any]) -> Any:

@@ -1,14 +1,16 @@
-"""Validation of every value that ends up in a URL path, before any request is built.
+"""Validation of every value that ends up in a URL path (and of the RES ``del-job`` body), before
+any request is built.
 
-Each validator returns the canonical string form, or raises :class:`InvalidIdError` (a
-``ValueError``) that names the field. Path segments are percent-encoded on top of this by
+Each validator returns the canonical form, or raises a ``ValueError`` (for ids,
+:class:`InvalidIdError`) that names the field. Path segments are percent-encoded on top of this by
 :func:`path`, so even a value that slipped past a validator could not change the route.
 """
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from airflow_provider_modelarts.api.statuses import JobFamily
@@ -19,6 +21,10 @@ _NUMERIC_ID = re.compile(r"[0-9]{1,19}")
 _RES_JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,20}")
 _REGION = re.compile(r"[a-z]{2,}(-[a-z0-9]+){1,3}")
 _MAX_LONG = 2**63 - 1
+RES_JOB_TYPES = frozenset(
+    {"etl", "retrieval", "recall", "filter", "standard", "ranking", "nearline", "evaluation"}
+)
+RES_TYPES_NEEDING_PLATFORM = frozenset({"etl", "retrieval", "recall", "filter", "standard"})
 
 
 class InvalidIdError(ValueError):
@@ -137,3 +143,43 @@ def check_literal_target(
         version_id is None or not is_template(version_id)
     ):
         job_target(family, job_id, version_id, job_field=job_field)
+
+
+# ---- the RES del-job body -----------------------------------------------------------------------
+
+
+def res_job_type(value: object, field: str = "job_type") -> str:
+    if not isinstance(value, str) or value not in RES_JOB_TYPES:
+        raise ValueError(f"{field}: {value!r} is not one of {', '.join(sorted(RES_JOB_TYPES))}")
+    return value
+
+
+def res_offline_platform(
+    job_type: str, offline_platform: Mapping[str, Any] | None, field: str = "offline_platform"
+) -> dict[str, Any] | None:
+    """Check the ``offline_platform`` object of ``del-job`` (DLI only; needed for some types)."""
+    if offline_platform is None:
+        if job_type in RES_TYPES_NEEDING_PLATFORM:
+            raise ValueError(f"{field}: required when job_type is {job_type!r}")
+        return None
+    if not isinstance(offline_platform, Mapping):
+        raise ValueError(f"{field}: must be an object")
+    platform = offline_platform.get("platform", "DLI")
+    if platform != "DLI":
+        raise ValueError(f"{field}.platform: {platform!r} is not 'DLI'")
+    result: dict[str, Any] = {"platform": "DLI"}
+    parameter = offline_platform.get("platform_parameter")
+    if parameter is not None:
+        cluster = parameter.get("cluster_name") if isinstance(parameter, Mapping) else None
+        if not isinstance(cluster, str) or not cluster or len(cluster) > 128:
+            raise ValueError(f"{field}.platform_parameter.cluster_name: a 1-128 character string is required")
+        result["platform_parameter"] = {"cluster_name": cluster}
+    load_path = offline_platform.get("config_load_path")
+    if load_path is not None:
+        if not isinstance(load_path, str) or len(load_path) > 1024:
+            raise ValueError(f"{field}.config_load_path: must be a string of at most 1024 characters")
+        result["config_load_path"] = load_path
+    unknown = set(offline_platform) - {"platform", "platform_parameter", "config_load_path"}
+    if unknown:
+        raise ValueError(f"{field}: unknown keys {sorted(unknown)}")
+    return result

@@ -40,6 +40,7 @@ from airflow_provider_modelarts.api.models import (
     read_light_v2_search_page,
 )
 from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.watch import NOT_FOUND, Gone
 
 M = TypeVar("M", bound=BaseModel)
 Item = TypeVar("Item")
@@ -49,10 +50,6 @@ V1_PAGE_SIZE = 100
 RES_PAGE_SIZE = 100
 BATCH_DELETE_LIMIT = 100
 DEFAULT_MAX_PAGES = 2_000
-RES_JOB_TYPES = frozenset(
-    {"etl", "retrieval", "recall", "filter", "standard", "ranking", "nearline", "evaluation"}
-)
-RES_TYPES_NEEDING_PLATFORM = frozenset({"etl", "retrieval", "recall", "filter", "standard"})
 _SORT_ORDERS = ("asc", "desc")
 
 
@@ -592,51 +589,14 @@ def delete_visualization_job(project_id: str, job_id: str | int) -> Plan[None]:
 # ---- RES ------------------------------------------------------------------------------------
 
 
-def res_job_type(value: object, field: str = "job_type") -> str:
-    if not isinstance(value, str) or value not in RES_JOB_TYPES:
-        raise ValueError(f"{field}: {value!r} is not one of {', '.join(sorted(RES_JOB_TYPES))}")
-    return value
-
-
-def res_offline_platform(
-    job_type: str, offline_platform: Mapping[str, Any] | None, field: str = "offline_platform"
-) -> dict[str, Any] | None:
-    """Check the ``offline_platform`` object of ``del-job`` (DLI only; needed for some types)."""
-    if offline_platform is None:
-        if job_type in RES_TYPES_NEEDING_PLATFORM:
-            raise ValueError(f"{field}: required when job_type is {job_type!r}")
-        return None
-    if not isinstance(offline_platform, Mapping):
-        raise ValueError(f"{field}: must be an object")
-    platform = offline_platform.get("platform", "DLI")
-    if platform != "DLI":
-        raise ValueError(f"{field}.platform: {platform!r} is not 'DLI'")
-    result: dict[str, Any] = {"platform": "DLI"}
-    parameter = offline_platform.get("platform_parameter")
-    if parameter is not None:
-        cluster = parameter.get("cluster_name") if isinstance(parameter, Mapping) else None
-        if not isinstance(cluster, str) or not cluster or len(cluster) > 128:
-            raise ValueError(f"{field}.platform_parameter.cluster_name: a 1-128 character string is required")
-        result["platform_parameter"] = {"cluster_name": cluster}
-    load_path = offline_platform.get("config_load_path")
-    if load_path is not None:
-        if not isinstance(load_path, str) or len(load_path) > 1024:
-            raise ValueError(f"{field}.config_load_path: must be a string of at most 1024 characters")
-        result["config_load_path"] = load_path
-    unknown = set(offline_platform) - {"platform", "platform_parameter", "config_load_path"}
-    if unknown:
-        raise ValueError(f"{field}: unknown keys {sorted(unknown)}")
-    return result
-
-
 def delete_res_job(
     project_id: str, job_id: str, job_type: str, offline_platform: Mapping[str, Any] | None = None
 ) -> Plan[str | None]:
     """``DELETE /v1/{project_id}/del-job``: the JSON body is sent (and signed) with the DELETE."""
     segments = _v1(project_id, "del-job")
     job = ids.res_job_id(job_id)
-    body: dict[str, Any] = {"job_id": job, "type": res_job_type(job_type)}
-    platform = res_offline_platform(job_type, offline_platform)
+    body: dict[str, Any] = {"job_id": job, "type": ids.res_job_type(job_type)}
+    platform = ids.res_offline_platform(job_type, offline_platform)
     if platform is not None:
         body["offline_platform"] = platform
 
@@ -679,7 +639,7 @@ def _res_jobs(
     max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Plan[list[ResJob]]:
     segments = _v1(project_id, "jobs")
-    res_job_type(job_type)
+    ids.res_job_type(job_type)
     _max_pages(max_pages)
 
     def page(index: int) -> Plan[tuple[list[ResJob], int | None]]:
@@ -810,7 +770,7 @@ def delete_job(
         if version is not None:
             return _nothing(delete_training_job_version(project_id, job, version))
         return _nothing(delete_training_job_v1(project_id, job))
-    return delete_res_job(project_id, job, res_job_type(job_type), offline_platform)
+    return delete_res_job(project_id, job, ids.res_job_type(job_type), offline_platform)
 
 
 def _counted(plan: Plan[Any]) -> Plan[int]:
@@ -821,3 +781,41 @@ def _counted(plan: Plan[Any]) -> Plan[int]:
 def _nothing(plan: Plan[None]) -> Plan[str | None]:
     yield from plan
     return None
+
+
+# ---- looking at a job: what exists now, or Gone -------------------------------------------------
+
+
+def v1_job_state(job_id: str, versions: list[JobSnapshot]) -> JobSnapshot:
+    """A v1 job's full state from its versions: the first that has not finished, else the newest
+    (a job is stopped only when every version is)."""
+    if not versions:
+        return JobSnapshot(JobFamily.TRAINING_V1, job_id, None)
+    running = [v for v in versions if not v.is_terminal]
+    return running[0] if running else versions[0]
+
+
+def observe(
+    project_id: str, family: JobFamily | str, job_id: str | int, version_id: str | int | None = None
+) -> Plan[JobSnapshot | Gone]:
+    """The job (or v1 version) as the service sees it now, or :class:`..watch.Gone` when its detail
+    endpoint answers the family's documented "does not exist" (see ``errors.is_job_not_found``)."""
+    fam, job, version = ids.job_target(family, job_id, version_id)
+    ids.project_id(project_id)
+
+    def plan() -> Plan[JobSnapshot | Gone]:
+        try:
+            if fam is JobFamily.TRAINING:
+                return (yield from get_training_job(project_id, job)).snapshot()
+            if fam is JobFamily.VISUALIZATION:
+                return (yield from get_visualization_job(project_id, job)).snapshot()
+            if fam is JobFamily.RES:
+                return (yield from get_res_job(project_id, job)).snapshot()
+            if version is not None:
+                return (yield from get_training_job_version(project_id, job, version)).snapshot()
+            versions = yield from list_training_job_versions(project_id, job)
+            return v1_job_state(job, [v.snapshot() for v in versions])
+        except ModelArtsNotFoundError:
+            return Gone(job, NOT_FOUND)
+
+    return plan()

@@ -36,6 +36,7 @@ from airflow_provider_modelarts.api.exchange import Plan
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.session import ModelArtsSession
 from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.watch import Gone
 
 BATCH_WINDOW = 0.05  # seconds: callers that poll within this window share a round
 DETAIL_CONCURRENCY = 16
@@ -84,7 +85,7 @@ class WatchStats:
 
 # The futures of one job's callers in a round: one future, or a list when several callers wait on
 # the same job (rare). Nothing else is allocated per call, so that little outlives a round.
-_Waiters = asyncio.Future[JobSnapshot | None] | list[asyncio.Future[JobSnapshot | None]]
+_Waiters = asyncio.Future[JobSnapshot | Gone] | list[asyncio.Future[JobSnapshot | Gone]]
 
 
 class SharedWatch:
@@ -132,14 +133,15 @@ class SharedWatch:
             self._asked.setdefault(job_id, now)
         return True
 
-    def observe(self, job_id: str, goal: watch.Goal) -> asyncio.Future[JobSnapshot | None]:
-        """The job's state as of the next round (``None``: the service says it does not exist).
+    def observe(self, job_id: str, goal: watch.Goal) -> asyncio.Future[JobSnapshot | Gone]:
+        """The job's state as of the next round (:class:`..watch.Gone`: the service says it does not
+        exist).
 
         Returns the caller's own future: awaiting it needs no coroutine per call, and cancelling
         it before its round takes the call out of the round (it costs nothing any more).
         """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[JobSnapshot | None] = loop.create_future()
+        future: asyncio.Future[JobSnapshot | Gone] = loop.create_future()
         self._asked[job_id] = loop.time()
         waiting = self._pending.get(job_id)
         if waiting is None:
@@ -203,8 +205,8 @@ class SharedWatch:
         if self._pending:  # callers that arrived while this round was answering
             self._round = asyncio.get_running_loop().create_task(self._run_round())
 
-    def _remember(self, job_id: str, snapshot: JobSnapshot | None) -> None:
-        if snapshot is None:
+    def _remember(self, job_id: str, snapshot: JobSnapshot | Gone) -> None:
+        if isinstance(snapshot, Gone):
             self._last_seen.pop(job_id, None)
             self._confirmed.pop(job_id, None)
             self._shown.discard(job_id)
@@ -224,7 +226,7 @@ class SharedWatch:
 
     async def _answer(
         self, batch: dict[str, _Waiters], stopping: set[str]
-    ) -> dict[str, JobSnapshot | BaseException | None]:
+    ) -> dict[str, JobSnapshot | Gone | BaseException]:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
         direct = [job for job in batch if job in self._outside]
         walked = [job for job in batch if job not in self._outside]
@@ -240,13 +242,13 @@ class SharedWatch:
         listed = {snapshot.job_id: snapshot for snapshot in walk.items}
         complete = walk.complete
         del walk  # the walk's own list of every job is not needed any more
-        results: dict[str, JobSnapshot | BaseException | None] = {}
+        results: dict[str, JobSnapshot | Gone | BaseException] = {}
         unlisted: list[str] = []  # absent from the walk, and not known to be gone from it
         for job in walked:
             seen = listed.get(job)
             if seen is None:
                 if complete and job in self._shown:
-                    results[job] = None  # the same query listed it before and no longer does
+                    results[job] = Gone(job, watch.UNLISTED)  # listed before by the same query
                 else:
                     unlisted.append(job)
                 continue
@@ -266,20 +268,20 @@ class SharedWatch:
             results.update(asked)
         return results
 
-    async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | BaseException | None]:
+    async def _details(self, job_ids: list[str]) -> dict[str, JobSnapshot | Gone | BaseException]:
         if len(job_ids) == 1:  # a lone wait: no task, semaphore or gather around its one request
             (job_id,) = job_ids
             self.stats.details += 1
             try:
-                return {job_id: await self.session.arun(watch.observe(self.project_id, self.family, job_id))}
+                return {job_id: await self.session.arun(ops.observe(self.project_id, self.family, job_id))}
             except Exception as exc:
                 return {job_id: exc}
         limit = asyncio.Semaphore(DETAIL_CONCURRENCY)
 
-        async def one(job_id: str) -> JobSnapshot | None:
+        async def one(job_id: str) -> JobSnapshot | Gone:
             async with limit:
                 self.stats.details += 1
-                return await self.session.arun(watch.observe(self.project_id, self.family, job_id))
+                return await self.session.arun(ops.observe(self.project_id, self.family, job_id))
 
         answers = await asyncio.gather(*(one(job) for job in job_ids), return_exceptions=True)
         return dict(zip(job_ids, answers, strict=True))

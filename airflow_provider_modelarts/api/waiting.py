@@ -29,7 +29,7 @@ from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import JobFamily, category_of_name
-from airflow_provider_modelarts.api.watch import ABSENT, Goal, Verdict, judge
+from airflow_provider_modelarts.api.watch import ABSENT, Goal, Gone, Verdict, judge
 
 EVENT_STATUSES = ("success", "error", "timeout")
 
@@ -84,7 +84,7 @@ class JobWait:
     max_poll_failures: int
     tally: Tally = field(default_factory=Tally)
 
-    def record(self, answer: JobSnapshot | BaseException | None) -> Verdict:
+    def record(self, answer: JobSnapshot | Gone | BaseException) -> Verdict:
         """The verdict after one more poll; raises :class:`WaitFailed` when polling failed for good.
 
         A transient failure below ``max_poll_failures`` is a verdict that is not done, carrying the

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_modelarts.api import ids, watch
+from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.exchange import Plan
@@ -26,6 +26,7 @@ from airflow_provider_modelarts.api.models import (
 from airflow_provider_modelarts.api.retry import RetryPolicy
 from airflow_provider_modelarts.api.session import ModelArtsSession, shared_session
 from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.auth.secrets import amask, mask
 
 T = TypeVar("T")
@@ -494,9 +495,9 @@ class ModelArtsHook(BaseHook):
         version_id: str | int | None = None,
         *,
         project_id: str | None = None,
-    ) -> JobSnapshot | None:
+    ) -> JobSnapshot | Gone:
         """The job's state now, or ``None`` when the service says it does not exist."""
-        return self._run(watch.observe, project_id, family, job_id, version_id)
+        return self._run(ops.observe, project_id, family, job_id, version_id)
 
     async def aobserve(
         self,
@@ -505,8 +506,8 @@ class ModelArtsHook(BaseHook):
         version_id: str | int | None = None,
         *,
         project_id: str | None = None,
-    ) -> JobSnapshot | None:
-        return await self._arun(watch.observe, project_id, family, job_id, version_id)
+    ) -> JobSnapshot | Gone:
+        return await self._arun(ops.observe, project_id, family, job_id, version_id)
 
     # ---- connection test -----------------------------------------------------------------------
 

@@ -26,11 +26,12 @@ from datetime import timedelta
 from typing import Any
 
 from airflow_provider_modelarts.api import ids
+from airflow_provider_modelarts.api.ids import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.shared_watch import SHAREABLE
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.waiting import seconds
+from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.teardown.core import Teardown, new_report, skip_entry
 from airflow_provider_modelarts.teardown.decide import Policy, protected
 from airflow_provider_modelarts.teardown.waiter import run_here
@@ -262,7 +263,7 @@ class ModelArtsCleanupJobsOperator(Teardown):
         # The list shows the latest version's status; a job with other versions is read in full.
         several = [job for job in candidates if job.version_count != 1]
         answers = await self.bounded([hook.aobserve(family, job.job_id) for job in several])
-        states: dict[str, JobSnapshot | BaseException | None] = {
+        states: dict[str, JobSnapshot | Gone | BaseException] = {
             job.job_id: answer for job, answer in zip(several, answers, strict=True)
         }
         jobs: list[JobSnapshot] = []
@@ -271,7 +272,7 @@ class ModelArtsCleanupJobsOperator(Teardown):
             state = states.get(job.job_id, listed)
             if isinstance(state, BaseException):
                 skipped.append(skip_entry(listed, f"its versions could not be read: {state}"))
-            elif state is not None:  # None: gone since it was listed
+            elif not isinstance(state, Gone):  # gone since it was listed: nothing to do
                 jobs.append(
                     JobSnapshot(
                         family, job.job_id, state.status, state.version_id, job.job_name, job.create_time

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from airflow_provider_modelarts.api import ids
-from airflow_provider_modelarts.api.operations import res_job_type, res_offline_platform
+from airflow_provider_modelarts.api.ids import res_job_type, res_offline_platform
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import ABSENT
 from airflow_provider_modelarts.operators.base import ModelArtsTask

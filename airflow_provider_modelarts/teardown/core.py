@@ -27,7 +27,7 @@ from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
 from airflow_provider_modelarts.api.shared_watch import list_scope
 from airflow_provider_modelarts.api.statuses import V2_CATEGORIES, JobFamily
 from airflow_provider_modelarts.api.waiting import UnexpectedEvent, check_jobs_event, poll_failures
-from airflow_provider_modelarts.api.watch import ABSENT, Goal
+from airflow_provider_modelarts.api.watch import ABSENT, Goal, Gone
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
 from airflow_provider_modelarts.operators.base import ModelArtsTask
 from airflow_provider_modelarts.operators.waiting import wait_then_resume
@@ -218,13 +218,13 @@ class Teardown(ModelArtsTask):
     def ref(self, state: Mapping[str, Any], job: str) -> JobRef:
         return JobRef(self.family, job, state.get("version"))
 
-    def observe(self, state: Mapping[str, Any], job: str) -> Awaitable[JobSnapshot | None]:
+    def observe(self, state: Mapping[str, Any], job: str) -> Awaitable[JobSnapshot | Gone]:
         ref = self.ref(state, job)
         return self.hook.aobserve(ref.family, ref.job_id, ref.version_id)
 
     # ---- the one decision per look ----------------------------------------------------------------
 
-    def judge(self, state: dict[str, Any], job: str, look: JobSnapshot | None) -> bool:
+    def judge(self, state: dict[str, Any], job: str, look: JobSnapshot | Gone) -> bool:
         """Act on :func:`.decide.decide` for ``job`` as it looks now: whether it may be deleted now.
         Any other outcome is recorded in the state (to stop, to wait for, done) or the report."""
         name = state["names"].get(job)
@@ -232,7 +232,7 @@ class Teardown(ModelArtsTask):
         return self._apply(state, job, decision, look, name)
 
     def _apply(
-        self, state: dict[str, Any], job: str, decision: Decision, look: JobSnapshot | None, name: str | None
+        self, state: dict[str, Any], job: str, decision: Decision, look: JobSnapshot | Gone, name: str | None
     ) -> bool:
         report = state["report"]
         if decision.status is not None:
@@ -248,7 +248,9 @@ class Teardown(ModelArtsTask):
             if self.policy().delete:
                 _later(state).append(job)
         elif decision.step is Step.SKIP:
-            report["skipped"].append(skip_entry(look or job, str(decision.reason), name))
+            report["skipped"].append(
+                skip_entry(job if isinstance(look, Gone) else look, str(decision.reason), name)
+            )
         elif decision.step is Step.FAIL:
             self._failed(state, job, str(decision.reason))
         return False
@@ -395,7 +397,7 @@ class Teardown(ModelArtsTask):
         """A ``request`` (``stop`` or ``delete``) the service refused or answered "not found": look
         again and decide (:func:`.decide.after_refusal`). Whether the job may be deleted now."""
         look = await self.observe(state, job)
-        if isinstance(exc, ModelArtsNotFoundError) and look is not None:
+        if isinstance(exc, ModelArtsNotFoundError) and not isinstance(look, Gone):
             raise ModelArtsError(
                 f"the {request} request answered 'not found' ({exc}), but the job still exists; "
                 "check the request's parameters (for RES, the job_type)"

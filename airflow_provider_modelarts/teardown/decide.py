@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
+from airflow_provider_modelarts.api.watch import Gone
 
 MAX_STOP_ROUNDS = 2  # stop, wait, look again: at most this often per job and run
 
@@ -73,15 +74,15 @@ def protected(name: str | None, patterns: Sequence[str]) -> bool:
 def decide(
     policy: Policy,
     family: JobFamily,
-    look: JobSnapshot | None,
+    look: JobSnapshot | Gone,
     *,
     name: str | None = None,
     stop_rounds: int = 0,
 ) -> Decision:
-    """What happens next to a job that looks like ``look`` (``None``: the service says it does not
-    exist). ``name``: its name as listed, when the look has none; ``stop_rounds``: stops already
-    waited for in this run."""
-    if look is None:
+    """What happens next to a job that looks like ``look`` (:class:`..api.watch.Gone`: the service
+    says it does not exist). ``name``: its name as listed, when the look has none;
+    ``stop_rounds``: stops already waited for in this run."""
+    if isinstance(look, Gone):
         if policy.ignore_not_found:
             return Decision(Step.GONE)
         return Decision(Step.FAIL, "does not exist (ignore_not_found=False)")
@@ -118,7 +119,7 @@ def _unstoppable(policy: Policy, status: str) -> Decision:
 def after_refusal(
     policy: Policy,
     family: JobFamily,
-    look: JobSnapshot | None,
+    look: JobSnapshot | Gone,
     refusal: str,
     *,
     request: str,
@@ -128,7 +129,7 @@ def after_refusal(
     how it looks right after: gone meanwhile is already absent; still stopping is waited for (then
     looked at again); a stop refused because the job has just finished goes on as for a finished
     job; anything else fails the job, naming the refusal."""
-    if look is None:
+    if isinstance(look, Gone):
         return Decision(Step.GONE)
     status = look.status_name
     if look.category is Category.STOPPING and stop_rounds < MAX_STOP_ROUNDS:

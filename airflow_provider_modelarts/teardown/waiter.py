@@ -27,7 +27,7 @@ from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.shared_watch import BATCH_WINDOW, SHAREABLE, SharedWatch, shared_watch
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.waiting import JobWait, WaitFailed
-from airflow_provider_modelarts.api.watch import Goal, Verdict
+from airflow_provider_modelarts.api.watch import Goal, Gone, Verdict
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 PROGRESS_LOG_MIN_GAP = 30.0  # seconds: a many-job wait logs a change at most this often...
@@ -154,7 +154,7 @@ def _first_delay(spec: WaitSpec) -> float:
 
 async def _answers(
     hook: ModelArtsHook, spec: WaitSpec, jobs: list[str], watch: SharedWatch | None
-) -> list[JobSnapshot | BaseException | None]:
+) -> list[JobSnapshot | Gone | BaseException]:
     """One answer per job: from the shared watch, or from each job's detail endpoint."""
     if watch is not None:
         futures = [watch.observe(job, spec.goal) for job in jobs]
@@ -206,7 +206,7 @@ async def wait(
             await asyncio.sleep(delay)
         outcome.polls += 1
         jobs = list(waits)
-        answers: list[JobSnapshot | BaseException | None]
+        answers: list[JobSnapshot | Gone | BaseException]
         try:
             if spec.shared and watch is None:
                 watch = shared_watch(

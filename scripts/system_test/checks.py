@@ -116,8 +116,9 @@ def misplaced_jobs(server: Any, gone: dict[str, list[str]], kept: dict[str, list
     """Jobs still there that should be gone, and jobs gone that should still be there, as the
     service answers through the provider's own client (temporary AK/SK)."""
     from airflow_provider_modelarts.api.config import ConnectionConfig
+    from airflow_provider_modelarts.api.operations import observe
     from airflow_provider_modelarts.api.session import ModelArtsSession
-    from airflow_provider_modelarts.api.watch import observe
+    from airflow_provider_modelarts.api.watch import Gone
 
     c = server.credentials
     config = ConnectionConfig.from_connection_fields(
@@ -130,7 +131,7 @@ def misplaced_jobs(server: Any, gone: dict[str, list[str]], kept: dict[str, list
     try:
 
         def present(family: str, job_id: str) -> bool:
-            return session.run(observe(c.project_id, family, job_id)) is not None
+            return not isinstance(session.run(observe(c.project_id, family, job_id)), Gone)
 
         wrong = [
             f"{family} {job} not gone"

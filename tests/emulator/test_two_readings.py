@@ -178,8 +178,8 @@ def test_v1_id_rules_agree() -> None:
 
 
 def test_res_job_types_agree() -> None:
-    assert documented.RES_JOB_TYPES == operations.RES_JOB_TYPES
-    assert documented.RES_TYPES_NEEDING_PLATFORM == operations.RES_TYPES_NEEDING_PLATFORM
+    assert documented.RES_JOB_TYPES == ids.RES_JOB_TYPES
+    assert documented.RES_TYPES_NEEDING_PLATFORM == ids.RES_TYPES_NEEDING_PLATFORM
 
 
 PLATFORMS: list[Any] = [
@@ -202,9 +202,7 @@ def test_res_offline_platform_rules_agree(job_type: str) -> None:
     for platform in PLATFORMS:
         body = {"job_id": "j1", "type": job_type, "offline_platform": platform}
         emulator_accepts = delete_problem(body) is None
-        assert emulator_accepts == _accepts(
-            lambda p: operations.res_offline_platform(job_type, p), platform
-        ), (
+        assert emulator_accepts == _accepts(lambda p: ids.res_offline_platform(job_type, p), platform), (
             job_type,
             platform,
         )
@@ -220,7 +218,7 @@ def test_res_offline_platform_lengths_are_the_clients_own() -> None:
         {"platform": "DLI", "config_load_path": "p" * 1025},
     ):
         assert delete_problem({"job_id": "j1", "type": "etl", "offline_platform": platform}) is None
-        assert not _accepts(lambda p: operations.res_offline_platform("etl", p), platform)
+        assert not _accepts(lambda p: ids.res_offline_platform("etl", p), platform)
 
 
 def test_the_batch_delete_limit_agrees() -> None:

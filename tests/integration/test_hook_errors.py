@@ -12,6 +12,7 @@ from airflow_provider_modelarts.api.errors import (
     ModelArtsAuthError,
     ModelArtsNotFoundError,
 )
+from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -42,7 +43,7 @@ async def test_v2_not_found_is_400_2775(api: Api, emu: EmulatorServer) -> None:
         await api("batch_delete_training_jobs", [existing, MISSING_V2])
     assert (batch.value.status_code, batch.value.error_code) == (400, "ModelArts.2775")
     assert not batch.value.is_not_found
-    assert await api("observe", "training", MISSING_V2) is None
+    assert isinstance(await api("observe", "training", MISSING_V2), Gone)
     assert (await api("get_training_job", existing)).phase == "Running"  # the batch deleted nothing
     assert requests_to(emu) == {
         "v2.detail": 3,
@@ -67,8 +68,8 @@ async def test_v1_not_found_is_404_0015(api: Api, emu: EmulatorServer) -> None:
             await api(method, *args)
         error = missing.value
         assert (error.status_code, error.error_code, error.error_msg) == (404, "ModelArts.0015", NOT_FOUND_V1)
-    assert await api("observe", "training_v1", 999) is None
-    assert await api("observe", "training_v1", job_id, 1) is None
+    assert isinstance(await api("observe", "training_v1", 999), Gone)
+    assert isinstance(await api("observe", "training_v1", job_id, 1), Gone)
     assert requests_to(emu) == {
         "v1.delete": 1,
         "v1.versions": 2,
@@ -84,7 +85,7 @@ async def test_visualization_not_found_is_404_0015(api: Api, emu: EmulatorServer
             await api(method, 300_999)
         error = missing.value
         assert (error.status_code, error.error_code, error.error_msg) == (404, "ModelArts.0015", NOT_FOUND_V1)
-    assert await api("observe", "visualization", 300_999) is None
+    assert isinstance(await api("observe", "visualization", 300_999), Gone)
     assert requests_to(emu) == {"vis.detail": 2, "vis.stop": 1, "vis.delete": 1}
 
 
@@ -101,7 +102,7 @@ async def test_res_not_found_is_404(api: Api, emu: EmulatorServer) -> None:
         error = missing.value
         assert (error.status_code, error.error_code) == (404, "RES.1002")
         assert error.error_msg == "The job does not exist."
-    assert await api("observe", "res", "missing-job") is None
+    assert isinstance(await api("observe", "res", "missing-job"), Gone)
     assert (await api("get_res_job", ranking)).job_status == "RUNNING"
     assert requests_to(emu) == {"res.detail": 3, "res.delete": 2}
 
@@ -123,7 +124,7 @@ async def test_route_and_auth_errors_never_read_as_not_found(
     with pytest.raises(ModelArtsAuthError) as refused_v2:
         await api("get_training_job", MISSING_V2, project_id=other_project)
     assert (refused_v2.value.status_code, refused_v2.value.error_code) == (403, "ModelArts.0210")
-    assert await api("observe", "training", MISSING_V2) is None
+    assert isinstance(await api("observe", "training", MISSING_V2), Gone)
 
 
 @pytest.fixture(params=[200, 400], ids=["v1-failure-200", "v1-failure-400"])

@@ -20,6 +20,7 @@ from airflow_provider_modelarts.api.models import (
     VisualizationJob,
 )
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
+from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
@@ -89,7 +90,7 @@ async def test_v2_delete_makes_the_job_disappear(api: Api, emu: EmulatorServer) 
     with pytest.raises(ModelArtsNotFoundError) as gone:
         await api("get_training_job", doomed)
     assert gone.value.status_code == 400 and gone.value.error_code == "ModelArts.2775"
-    assert await api("observe", "training", doomed) is None
+    assert isinstance(await api("observe", "training", doomed), Gone)
     with pytest.raises(ModelArtsNotFoundError):
         await api("delete_training_job", doomed)
     assert [job.id for job in await api("list_training_jobs")] == [kept]
@@ -207,7 +208,7 @@ async def test_v1_delete_version_then_job(api: Api, emu: EmulatorServer) -> None
     assert await api("list_training_jobs_v1") == []
     with pytest.raises(ModelArtsNotFoundError):
         await api("list_training_job_versions", job_id)
-    assert await api("observe", "training_v1", job_id) is None
+    assert isinstance(await api("observe", "training_v1", job_id), Gone)
     assert requests_to(emu) == {
         "v1.versions": 4,
         "v1.version_delete": 1,
@@ -251,7 +252,7 @@ async def test_visualization_get_stop_delete(api: Api, emu: EmulatorServer) -> N
     with pytest.raises(ModelArtsNotFoundError) as gone:
         await api("get_visualization_job", job_id)
     assert gone.value.status_code == 404 and gone.value.error_code == "ModelArts.0015"
-    assert await api("observe", "visualization", job_id) is None
+    assert isinstance(await api("observe", "visualization", job_id), Gone)
     assert await api("list_visualization_jobs") == []
     assert requests_to(emu) == {
         "vis.detail": 5,
@@ -293,7 +294,7 @@ async def test_res_get_and_delete(api: Api, emu: EmulatorServer) -> None:
         with pytest.raises(ModelArtsNotFoundError) as gone:
             await api("get_res_job", job_id)
         assert gone.value.status_code == 404
-        assert await api("observe", "res", job_id) is None
+        assert isinstance(await api("observe", "res", job_id), Gone)
     assert await api("list_res_jobs", "etl") == []
     assert requests_to(emu) == {"res.detail": 5, "res.delete": 2, "res.list": 1}
 

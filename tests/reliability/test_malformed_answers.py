@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from airflow_provider_modelarts.api import watch
+from airflow_provider_modelarts.api import operations
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsResponseError
 from airflow_provider_modelarts.api.retry import RetryPolicy
@@ -66,7 +66,7 @@ def _session(handler: httpx.MockTransport) -> ModelArtsSession:
 def _observe(session: ModelArtsSession, target: str) -> object:
     family = target.removesuffix("-version")
     job, version = TARGETS[target]
-    return session.run(watch.observe(P, family, job, version))
+    return session.run(operations.observe(P, family, job, version))
 
 
 @pytest.mark.parametrize("answer", list(ANSWERS))
@@ -125,10 +125,10 @@ def test_huge_bodies_are_refused_without_being_read_whole(status: int, declared:
         async_transport=httpx.MockTransport(arespond),
     )
     with pytest.raises(ModelArtsResponseError) as sync_error:
-        session.run(watch.observe(P, "res", "Ab_12-x"))
+        session.run(operations.observe(P, "res", "Ab_12-x"))
 
     async def go() -> None:
-        await session.arun(watch.observe(P, "training", TARGETS["training"][0]))
+        await session.arun(operations.observe(P, "training", TARGETS["training"][0]))
 
     with pytest.raises(ModelArtsResponseError) as async_error:
         asyncio.run(go())
@@ -150,7 +150,7 @@ def test_a_body_just_under_the_cap_is_read():
     def respond(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"Content-Type": JSON, "X-Request-Id": RID}, content=body)
 
-    snapshot = _session(httpx.MockTransport(respond)).run(watch.observe(P, "training", "j"))
+    snapshot = _session(httpx.MockTransport(respond)).run(operations.observe(P, "training", "j"))
     assert snapshot is not None and snapshot.status == "Running"
 
 

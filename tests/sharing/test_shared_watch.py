@@ -23,7 +23,7 @@ from airflow_provider_modelarts.api.retry import NO_RETRY
 from airflow_provider_modelarts.api.session import ModelArtsSession
 from airflow_provider_modelarts.api.shared_watch import SharedWatch, list_scope
 from airflow_provider_modelarts.api.statuses import JobFamily
-from airflow_provider_modelarts.api.watch import Goal, judge
+from airflow_provider_modelarts.api.watch import Goal, Gone, judge
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from tests.sharing.fake_service import PROJECT, FakeService, v2_ids
@@ -92,7 +92,7 @@ async def test_one_waiter_costs_one_detail_per_round_and_no_walk(
     counter = Requests(emu)
     for _ in range(3):
         snapshot = await bounded(watch.observe(jobs[7], Goal.DELETED))
-        assert snapshot is not None and (snapshot.job_id, snapshot.status) == (jobs[7], "Running")
+        assert not isinstance(snapshot, Gone) and (snapshot.job_id, snapshot.status) == (jobs[7], "Running")
         assert counter.delta() == {"v2.detail": 1}
     assert (watch.stats.rounds, watch.stats.walks, watch.stats.details) == (3, 0, 3)
 
@@ -121,7 +121,7 @@ async def test_many_waiters_share_one_walk_and_ask_details_only_where_it_proves_
     counter.delta()
 
     answers = dict(zip(watched, await observe_all(watch, watched), strict=True))
-    assert [job for job, answer in answers.items() if answer is None] == deleted
+    assert [job for job, answer in answers.items() if isinstance(answer, Gone)] == deleted
     assert answers[stopped].status == "Terminating"
     assert all(answers[job].status == "Running" for job in watched if job not in (*deleted, stopped))
     # The walk listed the two before and no longer does (it was complete): gone. "Terminating" ends
@@ -196,7 +196,7 @@ async def test_shifting_pages_never_make_an_existing_job_look_gone() -> None:
     service.before_page = None
     service.log.clear()
     answers = dict(zip(watched, await observe_all(watch, watched), strict=True))
-    assert [job for job in watched if answers[job] is None] == deleted
+    assert [job for job in watched if isinstance(answers[job], Gone)] == deleted
     assert all(answers[job].status == "Running" for job in watched if job not in deleted)
     assert service.requests("search") == [0, 1, 2]
     assert service.requests("detail") == []  # complete walk; the slid jobs are listed unchanged
@@ -239,14 +239,14 @@ async def test_a_deleted_job_is_reported_gone_only_once_it_is_gone(
     await session.arun(ops.delete_training_job(project, jobs[0]))
     counter = Requests(emu)
 
-    assert await bounded(one.observe(jobs[0], Goal.DELETED)) is not None  # deleted, still visible
-    assert (await observe_all(many, jobs[:5]))[0] is not None
+    assert not isinstance(await bounded(one.observe(jobs[0], Goal.DELETED)), Gone)  # deleted, still visible
+    assert not isinstance((await observe_all(many, jobs[:5]))[0], Gone)
     assert counter.delta() == {"v2.detail": 1, "v2.search": 1}
 
     emu.advance(SLOW + 1)
-    assert await bounded(one.observe(jobs[0], Goal.DELETED)) is None  # the detail says not found
+    assert isinstance(await bounded(one.observe(jobs[0], Goal.DELETED)), Gone)  # the detail says not found
     answers = await observe_all(many, jobs[:5])
-    assert answers[0] is None and all(a is not None for a in answers[1:])
+    assert isinstance(answers[0], Gone) and all(not isinstance(a, Gone) for a in answers[1:])
     assert counter.delta() == {"v2.detail": 1, "v2.search": 1}
 
 
@@ -271,15 +271,15 @@ async def test_a_job_the_list_never_showed_is_asked_on_its_detail_and_then_watch
         answers = dict(
             zip([*listed, *outside], await observe_all(watch, [*listed, *outside], goal), strict=True)
         )
-        assert all(answers[job] is not None and answers[job].status == "Running" for job in answers)
+        assert all(not isinstance(answers[job], Gone) and answers[job].status == "Running" for job in answers)
     assert sorted(service.requests("detail")) == sorted(outside * 2)  # asked directly, every round
     assert watch.stats.incomplete_walks == 0
 
     service.delete(outside[0])
     service.log.clear()
     answers = dict(zip([*listed, *outside], await observe_all(watch, [*listed, *outside]), strict=True))
-    assert answers[outside[0]] is None  # its detail says not found: now it is gone
-    assert answers[outside[1]] is not None and answers[outside[1]].status == "Running"
+    assert isinstance(answers[outside[0]], Gone)  # its detail says not found: now it is gone
+    assert not isinstance(answers[outside[1]], Gone) and answers[outside[1]].status == "Running"
     assert sorted(service.requests("detail")) == sorted(outside)
 
 
@@ -292,7 +292,7 @@ async def test_absence_from_an_incomplete_walk_or_a_first_walk_proves_nothing() 
     service.delete(watched[0])
     watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING)
     answers = await observe_all(watch, watched)
-    assert answers[0] is None and all(a is not None for a in answers[1:])
+    assert isinstance(answers[0], Gone) and all(not isinstance(a, Gone) for a in answers[1:])
     assert service.requests("detail") == [watched[0]]
 
 
@@ -311,13 +311,15 @@ async def test_vouched_jobs_count_as_shown_only_for_the_same_query() -> None:
     assert not watch.vouch(watched, list_scope(session, PROJECT, JobFamily.TRAINING, "w1"))
     assert not watch.vouch(watched, list_scope(FakeService().session(), PROJECT, JobFamily.TRAINING_V1, None))
     answers = await observe_all(watch, watched)
-    assert answers[:2] == [None, None] and sorted(service.requests("detail")) == sorted(watched[:2])
+    assert all(isinstance(a, Gone) for a in answers[:2]) and sorted(service.requests("detail")) == sorted(
+        watched[:2]
+    )
 
     service.log.clear()
     vouched = SharedWatch(session, PROJECT, JobFamily.TRAINING)
     assert vouched.vouch(watched, list_scope(session, PROJECT, JobFamily.TRAINING, None))
     answers = await observe_all(vouched, watched)
-    assert answers[:2] == [None, None] and service.requests("detail") == []
+    assert all(isinstance(a, Gone) for a in answers[:2]) and service.requests("detail") == []
 
 
 async def test_a_v1_job_with_a_running_older_version_is_not_stopped() -> None:
@@ -356,7 +358,7 @@ async def test_a_request_cancelled_before_its_round_costs_nothing(
     await asyncio.sleep(0)
     cancelled.cancel()
     answer = await bounded(kept)
-    assert answer is not None and answer.job_id == jobs[1]
+    assert not isinstance(answer, Gone) and answer.job_id == jobs[1]
     assert cancelled.cancelled()
     assert counter.delta() == {"v2.detail": 1}  # one job left in the round: asked directly
     assert (watch.stats.rounds, watch.stats.observations) == (1, 1)
@@ -435,6 +437,6 @@ async def test_two_callers_of_one_job_share_its_answer_and_either_may_cancel(
     second = watch.observe(jobs[0], Goal.DELETED)
     cancelled.cancel()
     a, b = await bounded(asyncio.gather(first, second))
-    assert a is b and a is not None and a.job_id == jobs[0]
+    assert a is b and not isinstance(a, Gone) and a.job_id == jobs[0]
     assert counter.delta() == {"v2.detail": 1}
     assert (watch.stats.rounds, watch.stats.observations) == (1, 2)

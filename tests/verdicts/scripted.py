@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_modelarts.api import watch
+from airflow_provider_modelarts.api import operations
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.retry import NO_RETRY
@@ -80,6 +80,6 @@ def observe(
     script = Script([answers] if isinstance(answers, Answer) else answers)
     session = script.session()
     try:
-        return session.run(watch.observe(PROJECT, family, job_id or JOB_IDS[family]))
+        return session.run(operations.observe(PROJECT, family, job_id or JOB_IDS[family]))
     finally:
         session.close()

@@ -15,7 +15,7 @@ from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import Category, JobFamily, category, status_name
 from airflow_provider_modelarts.api.waiting import UnexpectedEvent, check_job_event, job_event
-from airflow_provider_modelarts.api.watch import ABSENT, Goal, judge
+from airflow_provider_modelarts.api.watch import ABSENT, NOT_FOUND, Goal, Gone, judge
 from tests.verdicts.scripted import Answer, observe
 
 V1_FAMILIES = [JobFamily.TRAINING_V1, JobFamily.VISUALIZATION]
@@ -102,7 +102,7 @@ def test_a_deletion_wait_ends_only_when_the_job_is_gone_or_its_deletion_failed(
 
 @pytest.mark.parametrize("goal", list(Goal))
 def test_a_job_that_is_gone_ends_every_wait(goal) -> None:
-    verdict = judge(goal, None)
+    verdict = judge(goal, Gone("j", NOT_FOUND))
     assert (verdict.done, verdict.final_status, verdict.error, verdict.absent) == (True, ABSENT, None, True)
     assert not judge(goal, JobSnapshot(JobFamily.TRAINING, "1", "Terminated")).absent
 

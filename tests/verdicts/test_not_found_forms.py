@@ -12,6 +12,7 @@ import pytest
 
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsNotFoundError
 from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.watch import Gone
 from tests.verdicts.scripted import V2_JOB, Answer, observe
 
 SHAPES = [
@@ -35,13 +36,13 @@ NOT_FOUND = {
 @pytest.mark.parametrize(("code_key", "message_key"), SHAPES)
 def test_a_not_found_answer_reads_gone_in_every_error_shape(family, code_key, message_key) -> None:
     status, code, message = NOT_FOUND[family]
-    assert observe(Answer(status, {code_key: code, message_key: message}), family) is None
+    assert isinstance(observe(Answer(status, {code_key: code, message_key: message}), family), Gone)
 
 
 @pytest.mark.parametrize("status", [200, 400, 404])
 def test_res_says_a_job_is_missing_with_any_status_it_uses_for_errors(status) -> None:
     body = {"is_success": False, "error_code": "RES.1002", "error_msg": "The job does not exist."}
-    assert observe(Answer(status, body), JobFamily.RES) is None
+    assert isinstance(observe(Answer(status, body), JobFamily.RES), Gone)
 
 
 def test_res_words_about_a_missing_job_need_a_res_code() -> None:
@@ -60,4 +61,4 @@ def test_res_words_about_a_missing_job_need_a_res_code() -> None:
     ],
 )
 def test_a_not_found_code_without_a_message_still_reads_gone(family, status, body) -> None:
-    assert observe(Answer(status, body), family) is None
+    assert isinstance(observe(Answer(status, body), family), Gone)

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_modelarts.api import watch
+from airflow_provider_modelarts.api import operations
 from airflow_provider_modelarts.api.errors import ModelArtsError
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
@@ -30,7 +30,7 @@ def polls(answers: Sequence[Answer], max_poll_failures: int = 3) -> list[Verdict
         for _ in answers:
             answer: JobSnapshot | ModelArtsError | None
             try:
-                answer = session.run(watch.observe(PROJECT, JobFamily.TRAINING, V2_JOB))
+                answer = session.run(operations.observe(PROJECT, JobFamily.TRAINING, V2_JOB))
             except ModelArtsError as exc:
                 answer = exc
             verdicts.append(wait.record(answer))
