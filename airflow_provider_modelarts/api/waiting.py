@@ -23,15 +23,19 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelarts.api.errors import ModelArtsError, is_transient
 from airflow_provider_modelarts.api.ids import JobRef
-from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import JobFamily, category_of_name
 from airflow_provider_modelarts.api.watch import ABSENT, Goal, Gone, Verdict, judge
 
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.api.models import JobSnapshot
+
 EVENT_STATUSES = ("success", "error", "timeout")
+DEFAULT_POLL_INTERVAL = 30.0
+DEFAULT_MAX_POLL_FAILURES = 5
 
 
 def seconds(value: object, field: str, *, allow_zero: bool = False) -> float:

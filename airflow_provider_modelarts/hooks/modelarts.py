@@ -28,6 +28,7 @@ from airflow_provider_modelarts.api.session import ModelArtsSession, shared_sess
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.auth.secrets import amask, mask
+from airflow_provider_modelarts.hooks import DEFAULT_CONN_ID
 
 T = TypeVar("T")
 CONFIG_CACHE_SECONDS = 30.0
@@ -56,7 +57,7 @@ class ModelArtsHook(BaseHook):
     """
 
     conn_name_attr = "modelarts_conn_id"
-    default_conn_name = "modelarts_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "modelarts"
     hook_name = "Huawei Cloud ModelArts"
 

@@ -6,14 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
-from airflow_provider_modelarts.api.waiting import poll_failures, seconds
-from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from airflow_provider_modelarts.api.waiting import (
+    DEFAULT_MAX_POLL_FAILURES,
+    DEFAULT_POLL_INTERVAL,
+    poll_failures,
+    seconds,
+)
+from airflow_provider_modelarts.hooks import DEFAULT_CONN_ID
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
-from airflow_provider_modelarts.triggers.modelarts import DEFAULT_MAX_POLL_FAILURES, DEFAULT_POLL_INTERVAL
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 DEFAULT_TIMEOUT = timedelta(hours=1)
 
@@ -41,7 +48,7 @@ class ModelArtsTask(BaseOperator):
     def __init__(
         self,
         *,
-        modelarts_conn_id: str = ModelArtsHook.default_conn_name,
+        modelarts_conn_id: str = DEFAULT_CONN_ID,
         region: str | None = None,
         project_id: str | None = None,
         wait_for_completion: bool = True,
@@ -63,4 +70,7 @@ class ModelArtsTask(BaseOperator):
 
     @cached_property
     def hook(self) -> ModelArtsHook:
+        # Imported when the task runs, not when a DAG file that uses the operator is parsed.
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+
         return ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)

@@ -23,18 +23,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.ids import res_job_type, res_offline_platform
-from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.shared_watch import SHAREABLE
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.waiting import seconds
 from airflow_provider_modelarts.api.watch import Gone
+from airflow_provider_modelarts.operators.waiting import run_here
 from airflow_provider_modelarts.teardown.core import Teardown, new_report, skip_entry
 from airflow_provider_modelarts.teardown.decide import Policy, protected
-from airflow_provider_modelarts.teardown.waiter import run_here
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.api.models import JobSnapshot
 
 DEFAULT_MAX_DELETES = 1000
 STATE_KEY = "cleanup_state"
@@ -240,6 +241,8 @@ class ModelArtsCleanupJobsOperator(Teardown):
     async def _list(self, skipped: list[dict[str, Any]]) -> list[JobSnapshot]:
         """Every job of the scope, with its full state (v1 jobs with several versions are read
         version by version, once they pass the name and age filters)."""
+        from airflow_provider_modelarts.api.models import JobSnapshot  # when the task runs
+
         hook, family = self.hook, self.family
         workspace = _optional_text(self.workspace_id, "workspace_id")
         if family is JobFamily.TRAINING:
@@ -302,6 +305,8 @@ class ModelArtsCleanupJobsOperator(Teardown):
         return self.finish(state) if self.report_only else state
 
     async def _select(self) -> dict[str, Any]:
+        from airflow_provider_modelarts.api.shared_watch import SHAREABLE
+
         skipped: list[dict[str, Any]] = []
         jobs = await self._list(skipped)
         selection = self.select(jobs)

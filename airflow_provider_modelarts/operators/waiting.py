@@ -4,20 +4,37 @@ trigger's declared wait, and the task's resume method gets the trigger's event."
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_modelarts.api.waiting import seconds
-from airflow_provider_modelarts.teardown.waiter import run_here, wait
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, ModelArtsJobTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+    from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger, ModelArtsJobTrigger
 
 DEFAULT_DEFERRAL_GRACE = 5.0
 # The scheduler's own defer timeout is a backstop behind the trigger's deadline.
 DEFER_BACKSTOP = timedelta(minutes=5)
+T = TypeVar("T")
+
+
+def run_here(coroutine: Coroutine[Any, Any, T], hook: ModelArtsHook) -> T:
+    """Run a coroutine (a wait, a round of requests) in a local event loop, for tasks on the
+    worker; the loop's HTTP client is closed afterwards (the event loop it belongs to ends here)."""
+
+    async def run() -> T:
+        try:
+            return await coroutine
+        finally:
+            await hook.aclose_session()
+
+    return asyncio.run(run())
 
 
 def deferral_grace() -> float:
@@ -51,6 +68,8 @@ def wait_then_resume(
     ``before_defer`` runs first (to save what the resumed task needs). Any other task runs the wait
     to its deadline right here.
     """
+    from airflow_provider_modelarts.teardown.waiter import wait  # when a task waits, not at DAG parse
+
     grace = deferral_grace()
     spec = trigger.spec().replace(first_poll_delay=0.0)
     stop_at = None

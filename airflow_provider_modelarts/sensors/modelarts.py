@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
@@ -28,6 +28,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.waiting import (
+    DEFAULT_MAX_POLL_FAILURES,
     UnexpectedEvent,
     WaitTimedOut,
     check_job_event,
@@ -35,11 +36,13 @@ from airflow_provider_modelarts.api.waiting import (
     seconds,
 )
 from airflow_provider_modelarts.api.watch import Goal
-from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+from airflow_provider_modelarts.hooks import DEFAULT_CONN_ID
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
-from airflow_provider_modelarts.operators.waiting import wait_then_resume
-from airflow_provider_modelarts.teardown.waiter import run_here, wait
-from airflow_provider_modelarts.triggers.modelarts import DEFAULT_MAX_POLL_FAILURES, ModelArtsJobTrigger
+from airflow_provider_modelarts.operators.waiting import run_here, wait_then_resume
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
+    from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger
 
 STREAK_PAUSE_MAX = 30.0  # seconds between the polls of a failure streak within one poke
 
@@ -76,7 +79,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         job_family: str,
         job_id: str | int,
         version_id: str | int | None = None,
-        modelarts_conn_id: str = ModelArtsHook.default_conn_name,
+        modelarts_conn_id: str = DEFAULT_CONN_ID,
         region: str | None = None,
         project_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
@@ -98,6 +101,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> ModelArtsHook:
+        from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook  # not at DAG parse
+
         return ModelArtsHook(self.modelarts_conn_id, region=self.region, project_id=self.project_id)
 
     def target(self) -> JobRef:
@@ -107,6 +112,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         return self.target().describe()
 
     def trigger(self, deadline: float | None, poll_interval: float | None = None) -> ModelArtsJobTrigger:
+        from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobTrigger  # not at DAG parse
+
         family, job, version = self.target()
         return ModelArtsJobTrigger(
             job_family=family.value,
@@ -125,6 +132,8 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         """One answer about the job; a transient failure is polled again here, up to
         ``max_poll_failures`` polls in a row (at most ``STREAK_PAUSE_MAX`` seconds apart)."""
         trigger = self.trigger(None, min(float(self.poke_interval), STREAK_PAUSE_MAX))
+        from airflow_provider_modelarts.teardown.waiter import wait
+
         outcome = run_here(wait(self.hook, trigger.spec(), log=self.log, until_answer=True), self.hook)
         job = trigger.job_id
         if job in outcome.errors:

@@ -15,22 +15,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Mapping, Sequence, Set
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsNotFoundError
 from airflow_provider_modelarts.api.ids import JobRef
-from airflow_provider_modelarts.api.models import JobSnapshot
-from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
-from airflow_provider_modelarts.api.shared_watch import list_scope
 from airflow_provider_modelarts.api.statuses import V2_CATEGORIES, JobFamily
 from airflow_provider_modelarts.api.waiting import UnexpectedEvent, check_jobs_event, poll_failures
 from airflow_provider_modelarts.api.watch import ABSENT, Goal, Gone
 from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
 from airflow_provider_modelarts.operators.base import ModelArtsTask
-from airflow_provider_modelarts.operators.waiting import wait_then_resume
+from airflow_provider_modelarts.operators.waiting import run_here, wait_then_resume
 from airflow_provider_modelarts.teardown.decide import (
     Decision,
     Policy,
@@ -39,8 +36,10 @@ from airflow_provider_modelarts.teardown.decide import (
     decide,
     protected,
 )
-from airflow_provider_modelarts.teardown.waiter import run_here
-from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.api.models import JobSnapshot
+    from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 
 DEFAULT_CONCURRENCY = 8
 STATE_KEY = "teardown_state"
@@ -274,6 +273,8 @@ class Teardown(ModelArtsTask):
         return self._advance(context, state)
 
     def _trigger(self, job_ids: list[str], goal: Goal, state: dict[str, Any]) -> ModelArtsJobsTrigger:
+        from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger  # not at DAG parse
+
         return ModelArtsJobsTrigger(
             job_family=self.family.value,
             job_ids=job_ids,
@@ -426,6 +427,8 @@ class Teardown(ModelArtsTask):
     async def _delete_all(self, state: dict[str, Any]) -> None:
         """Look at every pending job again (unless the policy deletes in any state) and delete those
         that may go; v2 in batches."""
+        from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
+
         jobs, state["pending"], state["next_pending"] = state["pending"], [], []
         singles = jobs
         batch = self.family is JobFamily.TRAINING and self.use_batch_delete and state.get("version") is None
@@ -443,12 +446,16 @@ class Teardown(ModelArtsTask):
     async def listing_scope(self) -> str:
         """The digest of this task's list query (credentials, project, family, workspace): what
         a listing's jobs are vouched for with (``listed_by``)."""
+        from airflow_provider_modelarts.api.shared_watch import list_scope
+
         session = await self.hook.asession()
         return list_scope(session, await self.hook.aresolve_project_id(), self.family, self.scope)
 
     async def _delete_batches(self, state: dict[str, Any], jobs: list[str]) -> list[str]:
         """Delete v2 jobs 100 per call, each looked at right before (see :meth:`_ready`).
         Returns the jobs left for single deletes."""
+        from airflow_provider_modelarts.api.operations import BATCH_DELETE_LIMIT
+
         ready, singles = await self._ready(state, jobs) if self.policy().check_state else (jobs, [])
         batches = [ready[i : i + BATCH_DELETE_LIMIT] for i in range(0, len(ready), BATCH_DELETE_LIMIT)]
         answers = await self.bounded([self.hook.abatch_delete_training_jobs(batch) for batch in batches])

@@ -11,10 +11,13 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
 from airflow_provider_modelarts.api.watch import Gone
+
+if TYPE_CHECKING:
+    from airflow_provider_modelarts.api.models import JobSnapshot
 
 MAX_STOP_ROUNDS = 2  # stop, wait, look again: at most this often per job and run
 

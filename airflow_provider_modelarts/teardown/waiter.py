@@ -17,7 +17,6 @@ import asyncio
 import dataclasses
 import time
 import zlib
-from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -248,16 +247,3 @@ async def wait(
 
 def waits_ref(spec: WaitSpec, job: str) -> JobRef:
     return JobRef(spec.family, job, spec.version_id)
-
-
-def run_here(coroutine: Coroutine[Any, Any, T], hook: ModelArtsHook) -> T:
-    """Run a coroutine (a wait, a round of requests) in a local event loop, for tasks on the
-    worker; the loop's HTTP client is closed afterwards (the event loop it belongs to ends here)."""
-
-    async def run() -> T:
-        try:
-            return await coroutine
-        finally:
-            await hook.aclose_session()
-
-    return asyncio.run(run())

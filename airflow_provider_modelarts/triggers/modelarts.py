@@ -18,6 +18,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.waiting import (
+    DEFAULT_MAX_POLL_FAILURES,
+    DEFAULT_POLL_INTERVAL,
     job_event,
     job_ids_digest,
     poll_failures,
@@ -28,9 +30,6 @@ from airflow_provider_modelarts.api.watch import Goal
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 from airflow_provider_modelarts.teardown import waiter
 from airflow_provider_modelarts.teardown.waiter import WaitOutcome, WaitSpec
-
-DEFAULT_POLL_INTERVAL = 30.0
-DEFAULT_MAX_POLL_FAILURES = 5
 
 
 class _WaitTrigger(BaseTrigger):
