@@ -118,7 +118,8 @@ async def test_a_wait_goes_on_with_rotated_credentials(
     assert 1 <= refused_rounds <= 3  # the old credentials were refused in one round, not poll after poll
     assert all(old.retired for old in old_sessions)  # the first credentials' session was let go
     if kind == "many jobs":  # the wait moved to the watch of the new credentials' session
-        assert any(w.session.config.access_key == rotated["login"] for w in all_watches())
+        keys = [w.session.config.access_key for w in all_watches()]
+        assert rotated["login"] in keys and first["login"] not in keys  # the old watch was let go
     texts = [json.dumps(event), json.dumps(trigger.serialize()), caplog.text]
     _assert_no_secret(texts, _secrets(first) + _secrets(rotated))
 
