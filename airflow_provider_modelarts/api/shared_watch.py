@@ -311,12 +311,19 @@ _WATCHES: weakref.WeakKeyDictionary[
 def shared_watch(
     session: ModelArtsSession, project_id: str, family: JobFamily, workspace_id: str | None = None
 ) -> SharedWatch:
-    """The watch of this event loop for (session, project, family, list scope)."""
+    """The watch of this event loop for (session, project, family, list scope).
+
+    A session is the credentials of a connection: after they are rotated, waits move to the watch
+    of the new session. Watches of retired sessions are let go here once no round of theirs is
+    under way (a wait that still holds one can go on using it)."""
     loop = asyncio.get_running_loop()
     watches = _WATCHES.setdefault(loop, {})
     key = (id(session), project_id, family, workspace_id)
     found = watches.get(key)
     if found is None or found.session is not session:
+        for old_key, old in list(watches.items()):
+            if old.session.retired and not old._pending and (old._round is None or old._round.done()):
+                del watches[old_key]
         found = watches[key] = SharedWatch(session, project_id, family, workspace_id)
     return found
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from airflow_provider_modelarts.emulator import defaults
 
-# Settings the control API may change at run time (credentials stay fixed for a server's life).
+# Settings the control API may change at run time (credentials stay fixed for a server's life, but
+# for the temporary ones: see ``EmulatorServer.rotate_temporary_credentials``).
 MUTABLE_SETTINGS = frozenset(
     {
         "create_seconds",

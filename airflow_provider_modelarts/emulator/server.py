@@ -175,6 +175,13 @@ class EmulatorServer:
     def advance(self, seconds: float) -> float:
         return self.app.clock.advance(seconds)
 
+    def rotate_temporary_credentials(self) -> dict[str, Any]:
+        """Replace the temporary AK/SK and security token, as the service does when they expire:
+        the old ones are refused (401 ``APIGW.0301``) from now on. Returns the connection JSON of
+        the new ones (``airflow_connection("temporary")`` gives it too from now on)."""
+        self.app.users.rotate_temporary()
+        return self.airflow_connection("temporary")
+
     def seed(self, family: str, count: int = 1, **fields: Any) -> list[str]:
         """Create ``count`` jobs of ``family`` (see :meth:`JobStore.seed` for ``fields``); their ids."""
         return self.app.store.seed({"family": family, "count": count, **fields})

@@ -4,12 +4,17 @@ Two users share the account, domain and project: the default user owns the AK/SK
 AK/SK (with its security token) and the IAM user/password of the config; the second user owns the
 ``second_*`` AK/SK and IAM user/password. A seed entry may name any owner: a name that is neither
 user's becomes a user of its own (with an id derived from the name) who has no credentials here.
+
+The temporary AK/SK and security token can be rotated (:meth:`Directory.rotate_temporary`), as the
+service's temporary credentials expire and are replaced: the old ones are refused from then on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+import threading
 from dataclasses import dataclass
 
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
@@ -31,9 +36,12 @@ class AccessKey:
 
 
 class Directory:
-    """The users of one emulator and their credentials (fixed for the emulator's life)."""
+    """The users of one emulator and their credentials (fixed for the emulator's life, except the
+    temporary ones, which :meth:`rotate_temporary` replaces)."""
 
     def __init__(self, config: EmulatorConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
         self.default = User(config.user_id, config.iam_user)
         self.second = User(config.second_user_id, config.second_iam_user)
         self._access_keys = {
@@ -48,6 +56,20 @@ class Directory:
 
     def access_key(self, access_key: str) -> AccessKey | None:
         return self._access_keys.get(access_key)
+
+    def rotate_temporary(self) -> None:
+        """Replace the temporary AK/SK and security token with new ones (the config shows them);
+        requests signed with the old ones are refused from now on, as after their expiry."""
+        config = self._config
+        with self._lock:
+            keys = dict(self._access_keys)
+            keys.pop(config.temp_access_key, None)
+            config.temp_access_key = "EMULATORTEMP" + secrets.token_hex(4).upper()
+            config.temp_secret_key = "EmulatorTempSecret" + secrets.token_hex(12)
+            config.security_token = "EMULATOR-SECURITY-TOKEN-" + secrets.token_urlsafe(24)
+            temporary = AccessKey(config.temp_secret_key, config.security_token, self.default)
+            keys[config.temp_access_key] = temporary
+            self._access_keys = keys  # one assignment: a request being checked sees old or new
 
     def password_user(self, name: object, password: object) -> User | None:
         """The user with this IAM name and password, or None."""

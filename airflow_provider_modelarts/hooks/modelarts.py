@@ -32,10 +32,12 @@ from airflow_provider_modelarts.hooks import DEFAULT_CONN_ID
 
 T = TypeVar("T")
 CONFIG_CACHE_SECONDS = 30.0
+# Parsed connections by (conn id, region, project id): when their read started, and what it found.
 _RECENT_CONFIGS: dict[tuple[str, str | None, str | None], tuple[float, ConnectionConfig]] = {}
-# Connection look-ups under way, per event loop: concurrent callers await the same one.
+# Connection look-ups under way, per event loop (when each started): concurrent callers await one.
 _LOOKUPS: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str | None, str | None], asyncio.Task[ConnectionConfig]]
+    asyncio.AbstractEventLoop,
+    dict[tuple[str, str | None, str | None], tuple[float, asyncio.Task[ConnectionConfig]]],
 ] = weakref.WeakKeyDictionary()
 
 # Ids are checked against a syntactically valid project before the real project id is looked up,
@@ -89,7 +91,9 @@ class ModelArtsHook(BaseHook):
         self.project_id = project_id
         self.retry_policy = retry_policy
         self._config: ConnectionConfig | None = None
-        self._session: ModelArtsSession | None = None  # set by asession(), for the hook's life
+        self._config_read_at = 0.0  # time.monotonic() when the read of _config started
+        self._session: ModelArtsSession | None = None  # set by asession(): the session of _session_config
+        self._session_config: ConnectionConfig | None = None
 
     # ---- connection ----------------------------------------------------------------------------
 
@@ -154,40 +158,67 @@ class ModelArtsHook(BaseHook):
             config = self._config_from(conn, conn.extra_dejson)
             for secret in config.secrets():
                 mask(secret)
-            self._config = config
+            self._config, self._config_read_at = config, time.monotonic()
         return self._config
 
     async def aget_config(self) -> ConnectionConfig:
         """Async twin of :meth:`get_config` for triggers: never blocks the event loop.
 
-        Parsed connections are shared by all hooks of the process for a short while, and hooks
-        that ask for the same connection at the same time share one look-up, so a triggerer
-        starting a thousand waits on one connection looks it up once, not a thousand times.
+        The connection is read again once the read this hook holds is ``CONFIG_CACHE_SECONDS``
+        old, so a long wait picks up rotated credentials. Reads are shared by all hooks of the
+        process for that long, and hooks that ask for the same connection at the same time share
+        one look-up, so a triggerer running a thousand waits on one connection reads it once per
+        period, not a thousand times.
         """
-        if self._config is None:
-            key = (self.modelarts_conn_id, self.region, self.project_id)
-            cached = _RECENT_CONFIGS.get(key)
-            if cached is not None and time.monotonic() - cached[0] < CONFIG_CACHE_SECONDS:
-                self._config = cached[1]
-                return self._config
+        if self._config is not None and time.monotonic() - self._config_read_at < CONFIG_CACHE_SECONDS:
+            return self._config
+        return await self._aread_config(time.monotonic() - CONFIG_CACHE_SECONDS)
+
+    async def areread_config(self, refused_at: float) -> ConnectionConfig:
+        """Read the connection again because its credentials were refused at ``refused_at`` (a
+        ``time.monotonic()`` value): only a read that started since then is good enough, so waits
+        refused together share one read, and a read from before the refusal is never trusted.
+
+        The next :meth:`asession` is the session of what was read.
+        """
+        return await self._aread_config(refused_at)
+
+    async def _aread_config(self, not_before: float) -> ConnectionConfig:
+        """The connection, from a read (finished, or under way) that started at ``not_before`` or later."""
+        key = self._owner()
+        cached = _RECENT_CONFIGS.get(key)
+        if cached is not None and cached[0] >= not_before:
+            read_at, config = cached
+        else:
             loop = asyncio.get_running_loop()
             lookups = _LOOKUPS.setdefault(loop, {})
             lookup = lookups.get(key)
-            if lookup is None:
-                lookup = lookups[key] = loop.create_task(self._alookup_config(key))
-                lookup.add_done_callback(lambda _task: lookups.pop(key, None))
-            # shielded: a waiter cancelled meanwhile must not cancel the look-up of the others
-            self._config = await asyncio.shield(lookup)
-        return self._config
+            if lookup is None or lookup[0] < not_before:
+                started = time.monotonic()
+                mine = lookup = lookups[key] = (started, loop.create_task(self._alookup_config(key, started)))
 
-    async def _alookup_config(self, key: tuple[str, str | None, str | None]) -> ConnectionConfig:
+                def done(_task: asyncio.Task[ConnectionConfig]) -> None:
+                    if lookups.get(key) is mine:  # not a later look-up that replaced this one
+                        del lookups[key]
+
+                lookup[1].add_done_callback(done)
+            # shielded: a waiter cancelled meanwhile must not cancel the look-up of the others
+            read_at, config = lookup[0], await asyncio.shield(lookup[1])
+        self._config, self._config_read_at = config, read_at
+        return config
+
+    async def _alookup_config(
+        self, key: tuple[str, str | None, str | None], started: float
+    ) -> ConnectionConfig:
         from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
         conn = await get_async_connection(self.modelarts_conn_id, hook=self)
         config = self._config_from(conn, await get_async_extra_dejson(conn))
         for secret in config.secrets():
             await amask(secret)
-        _RECENT_CONFIGS[key] = (time.monotonic(), config)
+        cached = _RECENT_CONFIGS.get(key)
+        if cached is None or cached[0] <= started:  # a later read that finished first stays
+            _RECENT_CONFIGS[key] = (started, config)
         return config
 
     @property
@@ -196,8 +227,12 @@ class ModelArtsHook(BaseHook):
         return shared_session(self.get_config(), self.retry_policy, self._owner())
 
     async def asession(self) -> ModelArtsSession:
-        if self._session is None:
-            self._session = shared_session(await self.aget_config(), self.retry_policy, self._owner())
+        """The process-wide session of the connection as last read (see :meth:`aget_config`): after
+        a read that found other credentials, the session of the new ones."""
+        config = await self.aget_config()
+        if self._session is None or self._session_config is not config:
+            self._session = shared_session(config, self.retry_policy, self._owner())
+            self._session_config = config
         return self._session
 
     def _owner(self) -> tuple[str, str | None, str | None]:

@@ -2,13 +2,20 @@
 polling fails for good.
 
 Triggers declare what they wait for (a :class:`WaitSpec`) and run :func:`wait` in the triggerer;
-operators and sensors run the very same function on the worker (:func:`run_here`). A single job is
+operators and sensors run the very same function on the worker (:func:`..operators.waiting.run_here`). A single job is
 a list of one. Every answer is judged by :class:`..api.waiting.JobWait`; what the loop returns is a
 :class:`WaitOutcome` that each trigger shapes into its own event.
 
 Jobs of the shareable families are observed through the process's shared watch (one list walk
 answers every wait of a connection, project, family and scope); v1 versions and RES jobs are asked
 on their detail endpoint.
+
+Credentials refused (:class:`..api.errors.ModelArtsAuthError`) make the wait read its connection
+again (temporary credentials expire and are rotated): if it now holds other credentials, the wait
+goes on with them (and with the shared watch of their session), and the refused poll counts for
+nothing; if it holds the same ones, or the fresh ones are refused in their turn, the refusal ends
+that job's wait. Apart from refusals, the hook reads the connection again every
+``CONFIG_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from airflow_provider_modelarts.api.errors import ModelArtsError
+from airflow_provider_modelarts.api.config import ConnectionConfig
+from airflow_provider_modelarts.api.errors import ModelArtsAuthError, ModelArtsError
 from airflow_provider_modelarts.api.ids import JobRef
 from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.shared_watch import BATCH_WINDOW, SHAREABLE, SharedWatch, shared_watch
@@ -181,13 +189,16 @@ async def wait(
     (``"answered"``). The first poll happens whatever the deadline: at the latest, at the deadline.
 
     A transient failure counts towards ``max_poll_failures`` polls in a row for that job; any other
-    failure, or too many in a row, ends that job's wait in error while the others go on.
+    failure, or too many in a row, ends that job's wait in error while the others go on. A refusal
+    of the credentials is judged only after the connection was read again (see the module's
+    docstring).
     """
     outcome = WaitOutcome()
     every = {job: JobWait(waits_ref(spec, job), spec.goal, spec.max_poll_failures) for job in spec.job_ids}
     waits = dict(every)
     progress = _Progress(log, spec)
-    watch: SharedWatch | None = None  # resolved once, at the first poll that reaches it
+    watch: SharedWatch | None = None  # the watch of the hook's session, resolved at a poll that reaches it
+    reread: set[str] = set()  # jobs refused since the connection was read again because of a refusal
     delay = _first_delay(spec)
     while waits:
         if delay:
@@ -206,22 +217,30 @@ async def wait(
         outcome.polls += 1
         jobs = list(waits)
         answers: list[JobSnapshot | Gone | BaseException]
+        used: ConnectionConfig | None = None
         try:
-            if spec.shared and watch is None:
-                watch = shared_watch(
-                    await hook.asession(), await hook.aresolve_project_id(), spec.family, spec.workspace_id
-                )
-                watch.vouch(jobs, spec.listed_by)
+            session = await hook.asession()
+            used = session.config
+            if spec.shared and (watch is None or watch.session is not session):
+                project = await hook.aresolve_project_id()
+                watch = shared_watch(session, project, spec.family, spec.workspace_id)
+                watch.vouch(jobs, spec.listed_by)  # a listing by the same credentials and scope only
         except (ModelArtsError, ValueError) as exc:
             answers = [exc] * len(jobs)
         else:
             answers = await _answers(hook, spec, jobs, watch)
+        retry, read_again = await _reread_if_refused(hook, used, jobs, answers, reread, log)
         answered = False
         for job, answer in zip(jobs, answers, strict=True):
+            if job in retry:
+                continue  # refused credentials, replaced by the connection's new ones: poll again
+            if not isinstance(answer, ModelArtsAuthError):
+                reread.discard(job)
             try:
                 verdict = waits[job].record(answer)
             except WaitFailed as exc:
-                outcome.errors[job] = str(exc)
+                refused_again = isinstance(answer, ModelArtsAuthError) and (read_again or job in reread)
+                outcome.errors[job] = str(exc) + (REFUSED_AFTER_REREAD if refused_again else "")
                 del waits[job]
                 continue
             if isinstance(answer, BaseException):
@@ -243,6 +262,47 @@ async def wait(
     outcome.waiting = list(waits)
     outcome.last_status = {job: job_wait.tally.last_status for job, job_wait in every.items()}
     return outcome
+
+
+REFUSED_AFTER_REREAD = " (the connection was read again after the refusal: its credentials are refused)"
+
+
+async def _reread_if_refused(
+    hook: ModelArtsHook,
+    used: ConnectionConfig | None,
+    jobs: list[str],
+    answers: list[JobSnapshot | Gone | BaseException],
+    reread: set[str],
+    log: Any,
+) -> tuple[set[str], bool]:
+    """The jobs to poll again with new credentials, and whether the connection was read again.
+
+    The connection is read again when a job's poll was refused (``used``: the credentials it was
+    made with) and that job was not refused already since the last such read. Only if the read
+    found other credentials are those jobs returned (and remembered in ``reread``: a refusal of
+    the fresh credentials ends their wait)."""
+    refused = [
+        job
+        for job, answer in zip(jobs, answers, strict=True)
+        if isinstance(answer, ModelArtsAuthError) and job not in reread
+    ]
+    if not refused or used is None:
+        return set(), False
+    refused_at = time.monotonic()
+    try:
+        fresh = await hook.areread_config(refused_at)
+    except Exception as exc:  # the connection is unreadable now: the refusal stands
+        log.warning("Credentials refused; reading the connection again failed (%s)", type(exc).__name__)
+        return set(), False
+    if fresh.identity() == used.identity():
+        return set(), True
+    log.warning(
+        "Credentials refused for %s job(s); the connection holds new ones (%s): polling with them",
+        len(refused),
+        fresh.auth_description(),
+    )
+    reread.update(refused)
+    return set(refused), True
 
 
 def waits_ref(spec: WaitSpec, job: str) -> JobRef:

@@ -106,6 +106,23 @@ def test_temporary_key_needs_security_token(emu: EmulatorServer, p: str) -> None
         _gateway(client.post(f"/v2/{p}/training-job-searches", json=SEARCH, auth=wrong))
 
 
+def test_rotated_temporary_credentials_refuse_the_old_ones(emu: EmulatorServer, p: str) -> None:
+    before = emu.credentials
+    old = aksk(emu, temporary=True)
+    connection = emu.rotate_temporary_credentials()
+    after = emu.credentials
+    assert after.temp_access_key != before.temp_access_key
+    assert after.security_token != before.security_token and after.temp_secret_key != before.temp_secret_key
+    assert connection["login"] == after.temp_access_key
+    assert connection["extra"]["security_token"] == after.security_token
+    with httpx.Client(base_url=emu.url) as client:
+        _gateway(client.post(f"/v2/{p}/training-job-searches", json=SEARCH, auth=old))
+        new = aksk(emu, temporary=True)
+        assert client.post(f"/v2/{p}/training-job-searches", json=SEARCH, auth=new).status_code == 200
+        plain = aksk(emu)  # the permanent AK/SK are not touched
+        assert client.post(f"/v2/{p}/training-job-searches", json=SEARCH, auth=plain).status_code == 200
+
+
 def test_missing_credentials(raw: httpx.Client, p: str) -> None:
     response = raw.post(f"/v2/{p}/training-job-searches", json=SEARCH)
     assert response.status_code == 401
