@@ -2,9 +2,9 @@
 polling fails for good.
 
 Triggers declare what they wait for (a :class:`WaitSpec`) and run :func:`wait` in the triggerer;
-operators and sensors run the very same function on the worker (:func:`..operators.waiting.run_here`). A single job is
-a list of one. Every answer is judged by :class:`..api.waiting.JobWait`; what the loop returns is a
-:class:`WaitOutcome` that each trigger shapes into its own event.
+operators and sensors run the very same function on the worker (see ``operators.waiting``). A
+single job is a list of one. Every answer is judged by :class:`..api.waiting.JobWait`; what the
+loop returns is a :class:`WaitOutcome` that each trigger shapes into its own event.
 
 Jobs of the shareable families are observed through the process's shared watch (one list walk
 answers every wait of a connection, project, family and scope); v1 versions and RES jobs are asked
