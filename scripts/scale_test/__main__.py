@@ -335,7 +335,7 @@ class ScaleRun:
     # ---- afterwards ----------------------------------------------------------------------------
 
     def _collect(
-        self, db: MetadataDb, run_id: str, single: list[str], many: list[str], emulator: Any
+        self, db: MetadataDb, run_id: str, single: list[str], many: list[str], emulator: Any, sampler: Sampler
     ) -> None:
         r = self.results
         tis = db.task_instances(DAG_ID, run_id)
