@@ -25,7 +25,7 @@ from scripts.system_test import checks
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.environment import airflow_env, free_port
 from scripts.system_test.results import Results
-from scripts.system_test.services import Components, _descendants
+from scripts.system_test.services import Components, descendants
 
 BIN = Path(sys.executable).parent
 DAGS = Path(__file__).resolve().parent / "dags"
@@ -313,7 +313,7 @@ class ScaleRun:
 
     def _kill(self, components: Components, name: str) -> None:
         _popen, root = components.started[name]
-        family = [root, *_descendants(root.pid)]
+        family = [root, *descendants(root.pid)]
         for proc in family:
             if proc.alive():
                 with contextlib.suppress(ProcessLookupError):

@@ -9,21 +9,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from scripts.system_test.services import Components, Proc, _descendants
+from scripts.system_test.services import Components, Proc, descendants, stat_fields
 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _stat_fields(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
 
 
 def family_usage(root: Proc) -> tuple[float, float]:
@@ -31,8 +22,8 @@ def family_usage(root: Proc) -> tuple[float, float]:
     and everything it started that is still alive."""
     cpu_ticks = 0
     rss_pages = 0
-    for proc in [root, *_descendants(root.pid)] if root.alive() else []:
-        fields = _stat_fields(proc.pid)
+    for proc in [root, *descendants(root.pid)] if root.alive() else []:
+        fields = stat_fields(proc.pid)
         if fields is None:
             continue
         # utime, stime, cutime, cstime: fields 14-17 of stat, 12-15 after the command name

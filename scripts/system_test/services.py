@@ -27,7 +27,8 @@ class Proc:
         return _start_time(self.pid) == self.started
 
 
-def _stat(pid: int) -> list[str] | None:
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (``None`` once the process is gone)."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -37,14 +38,14 @@ def _stat(pid: int) -> list[str] | None:
 
 
 def _start_time(pid: int) -> int | None:
-    fields = _stat(pid)
+    fields = stat_fields(pid)
     return None if fields is None or fields[0] == "Z" else int(fields[19])
 
 
-def _descendants(root: int) -> list[Proc]:
+def descendants(root: int) -> list[Proc]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None:
+        if entry.name.isdigit() and (fields := stat_fields(int(entry.name))) is not None:
             children.setdefault(int(fields[1]), []).append(int(entry.name))
     found: list[Proc] = []
     todo = list(children.get(root, []))
@@ -99,7 +100,7 @@ class Components:
     def pids(self) -> list[int]:
         """Every live process started here, and everything they started."""
         roots = [proc for _popen, proc in self.started.values() if proc.alive()]
-        return [p.pid for root in roots for p in [root, *_descendants(root.pid)]]
+        return [p.pid for root in roots for p in [root, *descendants(root.pid)]]
 
     def exited(self) -> dict[str, int]:
         """Components that have stopped on their own, with their exit codes."""
@@ -111,11 +112,11 @@ class Components:
         still alive at the end, which should be none."""
         every: list[Proc] = []
         for _name, (popen, proc) in reversed(list(self.started.items())):
-            family = _descendants(proc.pid)
+            family = descendants(proc.pid)
             every += [proc, *family]
             _signal(proc, signal.SIGTERM)
             if _wait_gone([proc], grace):
-                family = _descendants(proc.pid)
+                family = descendants(proc.pid)
                 every += family
                 for straggler in [*family, proc]:
                     _signal(straggler, signal.SIGKILL)

@@ -79,6 +79,22 @@ def _assert_no_secret(texts: list[str], secrets: list[str]) -> None:
             assert secret not in text
 
 
+def _start_waiting(
+    emu: EmulatorServer, use_connection: Any, caplog: pytest.LogCaptureFixture, kind: str
+) -> tuple[dict[str, Any], list[str], Any, asyncio.Future[dict[str, Any]]]:
+    """Temporary credentials in the connection, running jobs, and a trigger waiting on them."""
+    first = use_connection(emu.airflow_connection("temporary"), CONN_ID)
+    jobs = seed_running(emu, "training", 1 if kind == "one job" else 3)
+    trigger = _trigger(kind, jobs)
+    caplog.set_level(logging.DEBUG, logger="airflow_provider_modelarts")
+    return first, jobs, trigger, asyncio.ensure_future(_first_event(trigger))
+
+
+async def _polled(emu: EmulatorServer, count: int, what: str) -> None:
+    start = _requests(emu)
+    await _until(lambda: _requests(emu) >= start + count, what)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_wait_goes_on_with_rotated_credentials(
     modelarts_emulator: EmulatorServer,
@@ -88,14 +104,9 @@ async def test_a_wait_goes_on_with_rotated_credentials(
     kind: str,
 ) -> None:
     emu = modelarts_emulator
-    first = use_connection(emu.airflow_connection("temporary"), CONN_ID)
-    jobs = seed_running(emu, "training", 1 if kind == "one job" else 3)
-    trigger = _trigger(kind, jobs)
-    caplog.set_level(logging.DEBUG, logger="airflow_provider_modelarts")
-    wait = asyncio.ensure_future(_first_event(trigger))
+    first, jobs, trigger, wait = _start_waiting(emu, use_connection, caplog, kind)
     try:
-        start = _requests(emu)
-        await _until(lambda: _requests(emu) >= start + 3, "a few polls with the first credentials")
+        await _polled(emu, 3, "a few polls with the first credentials")
         refused_identity = ModelArtsHook(CONN_ID).get_config().identity()
         old_sessions = [s for s in session_module._SHARED.values() if s.config.identity() == refused_identity]
         assert old_sessions  # the wait polls through the shared session of the first credentials
@@ -133,14 +144,9 @@ async def test_fresh_credentials_refused_too_end_the_wait_in_an_auth_error(
     kind: str,
 ) -> None:
     emu = modelarts_emulator
-    first = use_connection(emu.airflow_connection("temporary"), CONN_ID)
-    jobs = seed_running(emu, "training", 1 if kind == "one job" else 3)
-    trigger = _trigger(kind, jobs)
-    caplog.set_level(logging.DEBUG, logger="airflow_provider_modelarts")
-    wait = asyncio.ensure_future(_first_event(trigger))
+    first, jobs, trigger, wait = _start_waiting(emu, use_connection, caplog, kind)
     try:
-        start = _requests(emu)
-        await _until(lambda: _requests(emu) >= start + 3, "a few polls with the first credentials")
+        await _polled(emu, 3, "a few polls with the first credentials")
 
         stale = emu.rotate_temporary_credentials()
         _update_connection(monkeypatch, stale)  # the connection gets credentials that are...
