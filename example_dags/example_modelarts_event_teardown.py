@@ -1,8 +1,8 @@
 """Event-driven teardown: when ModelArts training jobs finish, keep them a while, then delete them.
 
 The DAG is scheduled on an asset watched by ``ModelArtsJobEventTrigger``: the triggerer lists the
-project's v2 training jobs and fires one asset event per job that reaches a terminal state
-(completed, failed, stopped). Each run then
+project's v2 training jobs and fires an asset event per poll listing the jobs that reached a
+terminal state (completed, failed, stopped) since the last one. Each run then
 
 1. reads the jobs from its ``triggering_asset_events`` (a run may carry several events; a job
    reported twice counts once) and leaves out protected names;
@@ -49,6 +49,7 @@ finished_training_jobs = Asset(
                 name_patterns=NAME_PATTERNS,  # e.g. ["exp-*"]; empty: every job
                 look_back=timedelta(hours=1),  # also jobs that ended up to an hour before it started
                 poll_interval=WATCH_INTERVAL,
+                batch=True,  # one event per poll: jobs that finish together go in one run
             ),
         )
     ],

@@ -272,6 +272,11 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
     :param look_back: Also report jobs that reached the state this long before the trigger first
         started (a ``timedelta`` or seconds; default 0: only from now on).
     :param poll_interval: Seconds between list walks (at least :data:`MIN_POLL_INTERVAL`).
+    :param batch: Fire one event per poll listing every job it reports (``{"jobs": [...]}``, each
+        entry the payload a single event would carry) instead of one event per job. Airflow queues
+        one DAG run per asset, not per event: events that arrive while a run is queued for the
+        asset are left for the next run, which only comes with the next event. One event per poll
+        keeps the jobs that finish together in one run.
     """
 
     def __init__(
@@ -284,6 +289,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
         job_type: str | None = None,
         look_back: timedelta | float = 0.0,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        batch: bool = False,
         modelarts_conn_id: str = ModelArtsHook.default_conn_name,
         region: str | None = None,
         project_id: str | None = None,
@@ -323,6 +329,9 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
         self.modelarts_conn_id = modelarts_conn_id
         self.region = region
         self.project_id = project_id
+        if not isinstance(batch, bool):
+            raise ValueError("batch: true or false")
+        self.batch = batch
         self._states = frozenset().union(*(REPORTABLE[word] for word in self.report))
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -339,6 +348,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
                 "modelarts_conn_id": self.modelarts_conn_id,
                 "region": self.region,
                 "project_id": self.project_id,
+                "batch": self.batch,
             },
         )
 
@@ -387,8 +397,12 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
         async for snapshot in shared_stream:
             if to_store is not None:  # the previous poll's events have been handed over since
                 await self._store_state(to_store)
-            async for event in self._report(hook, state, snapshot):
-                yield event
+            reported = [payload async for payload in self._report(hook, state, snapshot)]
+            if self.batch and reported:
+                yield TriggerEvent(self.batch_payload(reported, snapshot))
+            else:
+                for payload in reported:
+                    yield TriggerEvent(payload)
             to_store = state.to_json()
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -450,7 +464,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
 
     async def _report(
         self, hook: ModelArtsHook, state: WatchState, snapshot: Mapping[str, Any]
-    ) -> AsyncIterator[TriggerEvent]:
+    ) -> AsyncIterator[dict[str, Any]]:
         family = JobFamily(self.job_family)
         listed_ids: set[str] = set()
         for job in snapshot["jobs"]:
@@ -484,7 +498,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
                 status = confirmed.status
             state.reported[job_id] = stamp
             state.active.discard(job_id)
-            yield TriggerEvent(self.payload(job, status, snapshot))
+            yield self.payload(job, status, snapshot)
         self._advance(state, snapshot, listed_ids)
 
     def _advance(self, state: WatchState, snapshot: Mapping[str, Any], listed: set[str]) -> None:
@@ -515,6 +529,29 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
             "watcher": self.watch_id,
         }
 
+    def batch_payload(self, jobs: list[dict[str, Any]], snapshot: Mapping[str, Any]) -> dict[str, Any]:
+        """The event of one poll (``batch=True``): every job it reports, and the scope."""
+        return {
+            "job_family": self.job_family,
+            "count": len(jobs),
+            "jobs": jobs,
+            "project_id": snapshot["project_id"],
+            "workspace_id": self.workspace_id,
+            "job_type": self.job_type,
+            "scope": snapshot["scope"],
+            "watcher": self.watch_id,
+        }
+
+
+def _payloads(extra: Any) -> list[Mapping[str, Any]]:
+    payload = extra.get("payload") if isinstance(extra, Mapping) else None
+    if not isinstance(payload, Mapping):
+        return []
+    jobs = payload.get("jobs")
+    if isinstance(jobs, list):  # one event per poll (``batch=True``)
+        return [job for job in jobs if isinstance(job, Mapping)]
+    return [payload]
+
 
 def job_ids_from_events(
     events: Iterable[Any], *, job_family: str | None = None, protected_names: Sequence[str] = ()
@@ -522,21 +559,24 @@ def job_ids_from_events(
     """The jobs named by asset events of :class:`ModelArtsJobEventTrigger`, grouped by family.
 
     ``events``: asset events (with ``.extra``) or their ``extra`` dicts, as a DAG run's
-    ``triggering_asset_events`` holds them. Each job appears once; jobs whose name matches a
+    ``triggering_asset_events`` holds them, of one job each or of a poll (``batch``). Each job
+    appears once; jobs whose name matches a
     protected pattern (or has no name while names are protected) are left out.
     """
     found: dict[str, dict[str, dict[str, Any]]] = {}
     for event in events:
         extra = event if isinstance(event, Mapping) else getattr(event, "extra", None)
-        payload = extra.get("payload") if isinstance(extra, Mapping) else None
-        if not isinstance(payload, Mapping) or not payload.get("job_id") or not payload.get("job_family"):
-            continue
-        if job_family is not None and payload["job_family"] != job_family:
-            continue
-        name = payload.get("name")
-        if protected_names and (name is None or any(fnmatch.fnmatchcase(name, p) for p in protected_names)):
-            continue
-        found.setdefault(payload["job_family"], {})[str(payload["job_id"])] = dict(payload)
+        for payload in _payloads(extra):
+            if not payload.get("job_id") or not payload.get("job_family"):
+                continue
+            if job_family is not None and payload["job_family"] != job_family:
+                continue
+            name = payload.get("name")
+            if protected_names and (
+                name is None or any(fnmatch.fnmatchcase(name, p) for p in protected_names)
+            ):
+                continue
+            found.setdefault(payload["job_family"], {})[str(payload["job_id"])] = dict(payload)
     return {family: list(jobs.values()) for family, jobs in found.items()}
 
 

@@ -52,6 +52,7 @@ def test_the_dag_is_scheduled_on_a_watched_asset_with_stable_kwargs(example_env:
     assert BaseEventTrigger.hash(path, kwargs) == BaseEventTrigger.hash(*again.serialize())
     assert kwargs["job_family"] == "training" and kwargs["report"] == ["terminal"]
     assert kwargs["look_back"] == 3600.0
+    assert kwargs["batch"] is True  # one event per poll: a burst of jobs goes in one run
 
 
 def event(job_id: str, name: str | None, end: datetime | None) -> Any:

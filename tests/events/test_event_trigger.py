@@ -87,7 +87,7 @@ def test_kwargs_are_plain_and_rebuild_the_same_watcher() -> None:
     rebuilt = ModelArtsJobEventTrigger(**kwargs)
     assert rebuilt.serialize() == t.serialize()
     assert rebuilt.watch_id == t.watch_id
-    assert all(isinstance(v, str | float | list | type(None)) for v in kwargs.values())
+    assert all(isinstance(v, str | float | bool | list | type(None)) for v in kwargs.values())
 
 
 @pytest.mark.parametrize(
@@ -363,3 +363,26 @@ def test_job_ids_from_events_dedupes_and_respects_protected_names() -> None:
     assert [job["job_id"] for job in chosen["visualization"]] == ["4"]
     everything = job_ids_from_events(batch, job_family="training")
     assert [job["job_id"] for job in everything["training"]] == ["1", "2", "3", "5"]
+
+
+# ---- one event per poll -----------------------------------------------------------------------
+
+
+def test_batch_fires_one_event_per_poll_with_every_job_of_it(emu: EmulatorServer) -> None:
+    emu.seed("training", 5, name="old", age_seconds=3600)
+    together = emu.seed("training", 3, name="sweep")  # they finish at the same moment
+    t = trigger(batch=True)
+    assert t.serialize()[1]["batch"] is True
+    found = watch(t, count=2, limit=3.0)
+    assert len(found) == 1, found
+    (event,) = found
+    assert event["count"] == 3 and event["scope"] and event["watcher"] == t.watch_id
+    assert sorted(job["job_id"] for job in event["jobs"]) == sorted(together)
+    assert all(job["status"] == "Completed" and job["end_time"] for job in event["jobs"])
+    chosen = job_ids_from_events([{"from_trigger": True, "payload": event}])
+    assert sorted(job["job_id"] for job in chosen["training"]) == sorted(together)
+
+
+def test_batch_must_be_a_boolean() -> None:
+    with pytest.raises(ValueError, match="batch"):
+        ModelArtsJobEventTrigger(job_family="training", poll_interval=PACE, batch="yes")  # type: ignore[arg-type]
