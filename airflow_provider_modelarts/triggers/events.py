@@ -3,7 +3,9 @@
 :class:`ModelArtsJobEventTrigger` is a ``BaseEventTrigger``: put it in an ``AssetWatcher`` and a DAG
 scheduled on that asset runs when jobs of one project and family reach a reported state (finished,
 failed, stopped, or any terminal state). Each such job fires one event carrying its family, id,
-name, status, end time (when the answers give one) and list scope.
+name, status, end time (when the answers give one) and list scope; with ``batch=True`` each poll
+fires one event listing its jobs instead (Airflow queues one DAG run per asset, and events that
+come while one is queued wait for the run after the next event).
 
 How jobs are seen. The trigger walks the family's list (newest first) every ``poll_interval``
 seconds, with the same scope rule as the waits: a list is a query (workspace, the calling IAM
