@@ -124,7 +124,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": INTEGRATION,
-                "python-modules": ["airflow_provider_modelarts.triggers.modelarts"],
+                "python-modules": [
+                    "airflow_provider_modelarts.triggers.modelarts",
+                    "airflow_provider_modelarts.triggers.events",
+                ],
             }
         ],
         "extra-links": ["airflow_provider_modelarts.links.modelarts.ModelArtsConsoleLink"],

@@ -17,6 +17,7 @@ from airflow_provider_modelarts.get_provider_info import get_provider_info
 from scripts.system_test import checks, scenario
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.environment import airflow_env, free_port
+from scripts.system_test.events import event_round
 from scripts.system_test.results import Results
 from scripts.system_test.services import Components
 
@@ -35,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fast-settle", type=float, default=1.5, help="the same in fast rounds, s")
     p.add_argument("--timeout", type=float, default=1800.0, help="time limit of the whole test, s")
     p.add_argument("--keep", action="store_true", help="keep AIRFLOW_HOME (it is kept anyway on failure)")
+    p.add_argument(
+        "--no-event-round",
+        dest="event_round",
+        action="store_false",
+        help="skip the event-driven round (asset watcher, triggerer restart)",
+    )
     return p
 
 
@@ -198,6 +205,8 @@ def run(args: argparse.Namespace, home: Path, results: Results) -> None:
         states = api.wait_for_runs(scenario.HOUSEKEEPING, warmup, 120)
         _collect(api, home, results, scenario.HOUSEKEEPING, states, None, None)
         _rounds(args, api, emulator, home, results, deadline)
+        if args.event_round:
+            event_round(api, emulator, components, results, deadline)
 
         listening = checks.non_loopback_listeners(components.pids())
         results.expect(f"no component listens beyond 127.0.0.1 {listening or ''}".strip(), not listening)

@@ -51,6 +51,11 @@ class AirflowApi:
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return list(self.get(f"/dags/{dag_id}/dagRuns", limit=100)["dag_runs"])
 
+    def asset_events(self, asset_name: str) -> list[dict[str, Any]]:
+        """Every event of the asset named ``asset_name`` (at most 1,000), oldest first."""
+        events = self.get("/assets/events", limit=1000, order_by="timestamp")["asset_events"]
+        return [event for event in events if event.get("name") == asset_name]
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         return list(self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=1000)["task_instances"])
 

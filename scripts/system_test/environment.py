@@ -46,6 +46,10 @@ def airflow_env(
             "MODELARTS_EXAMPLE_POLL_INTERVAL": str(poll_interval),
             "MODELARTS_EXAMPLE_RETRIES": "0",
             "MODELARTS_EXAMPLE_TRAINING_TIMEOUT": str(wait_timeout),
+            # the event-driven example: watch only the event round's jobs, often, and keep none
+            "MODELARTS_EXAMPLE_WATCH_NAMES": "event-*",
+            "MODELARTS_EXAMPLE_WATCH_INTERVAL": "5",
+            "MODELARTS_EXAMPLE_RETENTION_MINUTES": "0",
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )

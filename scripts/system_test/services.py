@@ -106,6 +106,21 @@ class Components:
         """Components that have stopped on their own, with their exit codes."""
         return {name: code for name, (popen, _) in self.started.items() if (code := popen.poll()) is not None}
 
+    def stop_one(self, name: str, grace: float = 15.0) -> list[int]:
+        """Stop one component and all it started (SIGTERM, then SIGKILL after ``grace``); the PIDs
+        still alive at the end, which should be none. It can be started again under a new name."""
+        popen, proc = self.started.pop(name)
+        every = [proc, *_descendants(proc.pid)]
+        _signal(proc, signal.SIGTERM)
+        if _wait_gone([proc], grace):
+            for straggler in [*_descendants(proc.pid), proc]:
+                _signal(straggler, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=5)
+        for left in _wait_gone(every, 2.0):
+            _signal(left, signal.SIGKILL)
+        return [p.pid for p in _wait_gone(every, 5.0)]
+
     def stop(self, grace: float = 15.0) -> list[int]:
         """Stop everything started, newest first: SIGTERM, then SIGKILL for what outlives ``grace``
         (LocalExecutor workers ignore SIGTERM, and the scheduler waits for them). Returns the PIDs

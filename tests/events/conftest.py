@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.airflow_support import emu
+
+__all__ = ["emu"]
