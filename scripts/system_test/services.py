@@ -110,10 +110,10 @@ class Components:
         """Stop one component and all it started (SIGTERM, then SIGKILL after ``grace``); the PIDs
         still alive at the end, which should be none. It can be started again under a new name."""
         popen, proc = self.started.pop(name)
-        every = [proc, *_descendants(proc.pid)]
+        every = [proc, *descendants(proc.pid)]
         _signal(proc, signal.SIGTERM)
         if _wait_gone([proc], grace):
-            for straggler in [*_descendants(proc.pid), proc]:
+            for straggler in [*descendants(proc.pid), proc]:
                 _signal(straggler, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             popen.wait(timeout=5)
