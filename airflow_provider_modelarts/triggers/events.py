@@ -314,7 +314,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
         if family is JobFamily.RES:
             if job_type is None:
                 raise ValueError("job_type: required for RES jobs (the RES list answers one type at a time)")
-            self.job_type: str | None = ops.res_job_type(job_type)
+            self.job_type: str | None = ids.res_job_type(job_type)
         elif job_type is not None:
             raise ValueError("job_type: only for RES jobs")
         else:
