@@ -64,8 +64,10 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api import operations as ops
+from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.shared_watch import list_scope
 from airflow_provider_modelarts.api.statuses import Category, JobFamily, category, status_name
+from airflow_provider_modelarts.api.watch import Gone
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
 
 try:  # Airflow 3.0+
@@ -211,7 +213,7 @@ _CONFIRMING: weakref.WeakKeyDictionary[
 
 async def _confirm(
     hook: ModelArtsHook, family: JobFamily, project: str, scope: str, job: Mapping[str, Any]
-) -> Any:
+) -> JobSnapshot | Gone:
     """The job's detail answer; watchers confirming the same job at the same time share one."""
     loop = asyncio.get_running_loop()
     running = _CONFIRMING.setdefault(loop, {})
@@ -490,7 +492,7 @@ class ModelArtsJobEventTrigger(BaseEventTrigger):
             status = job["status"]
             if family is JobFamily.TRAINING_V1:  # the listed status is the latest version's
                 confirmed = await _confirm(hook, family, snapshot["project_id"], snapshot["scope"], job)
-                if confirmed is None:
+                if isinstance(confirmed, Gone):
                     state.active.discard(job_id)
                     continue  # the detail says it is gone: nothing to report from
                 if confirmed.category not in self._states:

@@ -23,6 +23,7 @@ from airflow_provider_modelarts.triggers.events import (
     job_ids_from_events,
 )
 from tests.airflow_support import requests
+from tests.teardown.proxy import Override, proxy_for
 
 PACE = 0.1  # seconds between polls in these tests
 LIMIT = 10.0  # seconds any one watch may run
@@ -199,6 +200,22 @@ def test_a_v1_job_is_confirmed_on_its_versions(emu: EmulatorServer) -> None:
     (job,) = emu.seed("training_v1", name="v1", versions=2)
     assert [e["job_id"] for e in watch(trigger("training_v1"), count=1)] == [job]
     assert requests(emu, "v1.versions") >= 1  # the listed status is only the latest version's
+
+
+def test_a_v1_job_gone_when_its_versions_are_read_is_not_reported(
+    emu: EmulatorServer, use_connection: Any
+) -> None:
+    """Listed as finished, but its versions answer the documented 'does not exist': nothing is
+    reported, and the watch goes on."""
+    (job,) = emu.seed("training_v1", name="v1", versions=2)
+    with proxy_for(emu) as proxy:
+        conn = emu.airflow_connection()
+        conn["host"] = proxy.url
+        use_connection(conn)
+        missing = {"is_success": False, "error_code": "ModelArts.0015", "error_msg": "The job does not exist"}
+        proxy.add(Override("GET", rf"/training-jobs/{job}/versions$", 404, missing, times=None))
+        assert quiet_for(trigger("training_v1"), 1.5) == []
+        assert proxy.count("GET", rf"/training-jobs/{job}/versions$", 404) >= 1
 
 
 def test_absence_from_the_list_reports_nothing(emu: EmulatorServer) -> None:
