@@ -36,43 +36,56 @@ class Outcome:
     result: Any
 
 
-def others(emu: EmulatorServer, family: str, **extra: Any) -> list[str]:
-    """Jobs beside the one under test, in mixed states: finished, running, and gone."""
-    jobs = emu.seed(family, 1, status=FINISHED[family], **extra) + emu.seed(
-        family, 1, status=RUNNING[family], **extra
+def others(emu: EmulatorServer, proxy: Proxy, family: str) -> list[str]:
+    """Jobs beside the one under test, in mixed states: finished, running, gone, one whose stop the
+    service refuses for good (not for RES: its del-job names the job in the body only), and one
+    whose first look fails with a 503 (tried again)."""
+    finished, running = FINISHED[family], RUNNING[family]
+    jobs = emu.seed(family, 1, status=finished) + emu.seed(family, 1, status=running)
+    (gone,) = emu.seed(family, 1, status=finished)
+    pre = op.ModelArtsTeardownJobOperator(
+        task_id="pre", job_family=family, job_id=gone, poll_interval=FAST, **(RES if family == "res" else {})
     )
-    (gone,) = emu.seed(family, 1, status=FINISHED[family], **extra)
-    drive(op.ModelArtsTeardownJobOperator(task_id="pre", job_family=family, job_id=gone, poll_interval=FAST,
-                                          **({} if family != "res" else RES)), make_context())  # fmt: skip
-    return [*jobs, gone]
+    drive(pre, make_context())
+    (flaky,) = emu.seed(family, 1, status=finished)
+    proxy.add(Override("GET", rf"/{flaky}(/versions)?$", 503, error_body("ModelArts.0010", "Internal error")))
+    jobs += [gone, flaky]
+    if family != "res":
+        (refused,) = emu.seed(family, 1, status=running)
+        proxy.add(Override("POST", rf"/{refused}/", 403, error_body("ModelArts.0108", "Denied"), times=None))
+        jobs.append(refused)
+    return jobs
 
 
 TEARDOWN = op.ModelArtsTeardownJobOperator
 
 
 def tear(
-    form: str, emu: EmulatorServer, family: str, job: str, *, operator: type = TEARDOWN, **kwargs: Any
-) -> Outcome:
-    """Run ``operator`` on ``job`` alone (``one``) or with others in mixed states (``several``)."""
+    form: str, emu: EmulatorServer, proxy: Proxy, family: str, job: str, *, operator: type = TEARDOWN,
+    **kwargs: Any,
+) -> Outcome:  # fmt: skip
+    """Run ``operator`` on ``job`` alone (``one``: the task fails if the job does) or among others
+    in mixed states (``several``: the job's own entry of the report; its failure is its reason)."""
     kwargs.setdefault("poll_interval", FAST)
     kwargs.setdefault("timeout", 20)
     if operator is op.ModelArtsTeardownJobOperator:
         kwargs["job_family"] = family
     if family == "res":
         kwargs.update(RES)
-    ids: dict[str, Any] = {"job_id": job}
-    if form == "several":
-        ids = {"job_ids": [job, *others(emu, family)]}
-    task = operator(task_id="under_test", **ids, **kwargs)
-    context = make_context()
-    try:
-        result = drive(task, context).result
-    except AirflowException as exc:
-        return Outcome(None, str(exc), None)
     if form == "one":
+        task = operator(task_id="under_test", job_id=job, **kwargs)
+        try:
+            result = drive(task, make_context()).result
+        except AirflowException as exc:
+            return Outcome(None, str(exc), None)
         return Outcome(result, None, result)
+    task = operator(
+        task_id="under_test", job_ids=[job, *others(emu, proxy, family)], fail_on_errors=False, **kwargs
+    )
+    result = drive(task, make_context()).result
     (entry,) = [e for e in result["jobs"] if e["job_id"] == job]
-    return Outcome(entry, None, result)
+    error = f"{job}: {entry['reason']}" if entry["outcome"] == "failed" else None
+    return Outcome(entry, error, result)
 
 
 def outcome_of(outcome: Outcome) -> str:
@@ -94,7 +107,7 @@ def status(emu: EmulatorServer, family: str, job: str) -> str | None:
     return emulator_status(emu, Target(JobFamily(family), job))
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def proxied(emu: EmulatorServer, use_connection: Any) -> Iterator[Proxy]:
     with proxy_for(emu) as proxy:
         conn = emu.airflow_connection()
@@ -106,22 +119,26 @@ def proxied(emu: EmulatorServer, use_connection: Any) -> Iterator[Proxy]:
 # ---- 1, 2: RES has no stop API ----------------------------------------------------------------
 
 
-def deleted_in_both_forms(emu: EmulatorServer, form: str, family: str, job: str) -> None:
-    outcome = tear(form, emu, family, job)
+def deleted_in_both_forms(emu: EmulatorServer, proxied: Proxy, form: str, family: str, job: str) -> None:
+    outcome = tear(form, emu, proxied, family, job)
     assert outcome.error is None and outcome_of(outcome) == "deleted"
     assert status(emu, family, job) is None
 
 
 @FORMS
-def test_a_running_res_job_is_deleted_as_it_is_with_stop_first(emu: EmulatorServer, form: str) -> None:
+def test_a_running_res_job_is_deleted_as_it_is_with_stop_first(
+    emu: EmulatorServer, proxied: Proxy, form: str
+) -> None:
     (job,) = emu.seed("res", 1, status="RUNNING")
-    deleted_in_both_forms(emu, form, "res", job)
+    deleted_in_both_forms(emu, proxied, form, "res", job)
 
 
 @FORMS
-def test_a_running_res_job_fails_and_stays_without_stop_first(emu: EmulatorServer, form: str) -> None:
+def test_a_running_res_job_fails_and_stays_without_stop_first(
+    emu: EmulatorServer, proxied: Proxy, form: str
+) -> None:
     (job,) = emu.seed("res", 1, status="RUNNING")
-    outcome = tear(form, emu, "res", job, stop_first=False)
+    outcome = tear(form, emu, proxied, "res", job, stop_first=False)
     assert (
         outcome.error is not None
         and f"{job}: RUNNING; stop_first=False, so it is not deleted" in outcome.error
@@ -139,7 +156,7 @@ def test_a_job_status_changed_answer_is_tried_again(emu: EmulatorServer, proxied
     changed = error_body("ModelArts.2878", "The job status has changed. Try again later.")
     proxied.add(Override("POST", f"/training-jobs/{job}/actions$", 409, changed))
     started = time.monotonic()
-    outcome = tear(form, emu, "training", job)
+    outcome = tear(form, emu, proxied, "training", job)
     assert outcome.error is None and outcome_of(outcome) == "deleted"
     assert status(emu, "training", job) is None
     assert proxied.count("POST", f"/training-jobs/{job}/actions$", 409) == 1
@@ -155,7 +172,7 @@ def test_a_stop_refused_for_good_fails_the_job_at_once_naming_the_refusal(
     refused = error_body("ModelArts.0108", "You do not have permission to operate this job.")
     proxied.add(Override("POST", f"/training-jobs/{job}/actions$", 403, refused, times=None))
     started = time.monotonic()
-    outcome = tear(form, emu, "training", job, timeout=120)
+    outcome = tear(form, emu, proxied, "training", job, timeout=120)
     assert time.monotonic() - started < 30  # not the whole timeout
     assert outcome.error is not None
     assert f"{job}: stop refused" in outcome.error and "HTTP 403 ModelArts.0108" in outcome.error
@@ -169,15 +186,17 @@ def test_a_stop_refused_for_good_fails_the_job_at_once_naming_the_refusal(
 @FORMS
 @pytest.mark.parametrize("operator", [op.ModelArtsTeardownJobOperator, op.ModelArtsDeleteTrainingJobOperator])
 def test_ignore_not_found_false_fails_for_an_unknown_job(
-    emu: EmulatorServer, form: str, operator: type
+    emu: EmulatorServer, proxied: Proxy, form: str, operator: type
 ) -> None:
-    outcome = tear(form, emu, "training", UNKNOWN_V2, operator=operator, ignore_not_found=False)
+    outcome = tear(form, emu, proxied, "training", UNKNOWN_V2, operator=operator, ignore_not_found=False)
     assert outcome.error is not None and f"{UNKNOWN_V2}: does not exist" in outcome.error
 
 
 @FORMS
-def test_ignore_not_found_true_reports_an_unknown_job_already_absent(emu: EmulatorServer, form: str) -> None:
-    outcome = tear(form, emu, "training", UNKNOWN_V2, operator=op.ModelArtsDeleteTrainingJobOperator)
+def test_ignore_not_found_true_reports_an_unknown_job_already_absent(
+    emu: EmulatorServer, proxied: Proxy, form: str
+) -> None:
+    outcome = tear(form, emu, proxied, "training", UNKNOWN_V2, operator=op.ModelArtsDeleteTrainingJobOperator)
     assert outcome.error is None and outcome_of(outcome) == "already_absent"
 
 
@@ -276,7 +295,7 @@ def test_a_damaged_list_answer_is_a_transient_failure_of_the_shared_walk(
 def test_a_damaged_answer_to_a_look_is_tried_again(emu: EmulatorServer, proxied: Proxy, form: str) -> None:
     (job,) = emu.seed("visualization", 1, status="KILLED")
     proxied.add(corrupt_gzip("GET", rf"/visualization-jobs/{job}$", times=1))
-    deleted_in_both_forms(emu, form, "visualization", job)
+    deleted_in_both_forms(emu, proxied, form, "visualization", job)
 
 
 # ---- 10: a v1 id given to the v2 family ---------------------------------------------------------
