@@ -14,7 +14,7 @@ import http.client
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,6 +37,7 @@ class Override:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = 1
     used: int = 0
+    on_take: Callable[[], None] | None = None  # runs before the answer is sent (changes the world)
 
     def take(self, method: str, path: str) -> bool:
         if method != self.method or re.search(self.path, path) is None:
@@ -44,6 +45,8 @@ class Override:
         if self.times is not None and self.used >= self.times:
             return False
         self.used += 1
+        if self.on_take is not None:
+            self.on_take()
         return True
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 
-from airflow_provider_modelarts.api.statuses import JobFamily
+from airflow_provider_modelarts.api.statuses import JobFamily, V2Phase
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.operators import modelarts as op
 from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
@@ -321,3 +321,74 @@ def test_a_numeric_id_is_refused_for_v2_naming_the_v1_family(emu: EmulatorServer
     with pytest.raises(ValueError, match="job_family='training_v1'"):
         task.execute(context)
     assert mutating_requests(emu) == {} and status(emu, "training_v1", job) == "RUNNING"
+
+
+# ---- what a refusal, a finished job and a job that keeps running come to ------------------------
+
+
+@FORMS
+def test_a_stop_refused_because_the_job_has_just_finished_goes_on_to_the_delete(
+    emu: EmulatorServer, proxied: Proxy, form: str
+) -> None:
+    (job,) = emu.seed("training", 1, status="Running")
+
+    def finish() -> None:
+        with emu.store.locked():
+            emu.store.v2[job].life.fixed = V2Phase.COMPLETED
+
+    refused = error_body("ModelArts.2796", "The job cannot be terminated in its current state.")
+    proxied.add(Override("POST", f"/training-jobs/{job}/actions$", 409, refused, on_take=finish))
+    outcome = tear(form, emu, proxied, "training", job)
+    assert outcome.error is None and outcome_of(outcome) == "deleted"
+    assert status(emu, "training", job) is None
+
+
+@FORMS
+@pytest.mark.parametrize("fail_if_not_running", [False, True])
+def test_a_finished_job_is_left_as_it_is_by_a_stop_only_teardown(
+    emu: EmulatorServer, proxied: Proxy, form: str, fail_if_not_running: bool
+) -> None:
+    (job,) = emu.seed("training", 1, status="Completed")
+    if fail_if_not_running:  # the stop operator's option (one job)
+        task = op.ModelArtsTerminateTrainingJobOperator(
+            task_id="stop", job_id=job, fail_if_not_running=True, poll_interval=FAST
+        )
+        with pytest.raises(AirflowException, match=f"{job}: is not running: it is Completed"):
+            drive(task, make_context())
+    else:
+        outcome = tear(form, emu, proxied, "training", job, delete=False)
+        assert outcome.error is None and outcome.entry is not None
+        assert outcome.entry["final_status"] == "Completed"
+    assert status(emu, "training", job) == "Completed"
+
+
+def test_a_job_that_runs_again_after_every_stop_is_not_deleted(emu: EmulatorServer) -> None:
+    """Stopped, found running again right before its delete, stopped again, found running again:
+    after two rounds it fails, and it is never deleted running."""
+    (job,) = emu.seed("training", 1, status="Running")
+    task = op.ModelArtsTeardownJobOperator(
+        task_id="t", job_family="training", job_id=job, poll_interval=FAST, timeout=20, deferrable=True
+    )
+    context = make_context()
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(context)
+    stops = 1
+    for _ in range(3):
+        assert deferred.value.method_name == "execute_after_stop"
+        event = run_trigger(deferred.value.trigger)
+        with emu.store.locked():  # it runs again (as after a restart)
+            emu.store.v2[job].life.stop_at = None
+            emu.store.v2[job].life.fixed = V2Phase.RUNNING
+        try:
+            task.resume_execution(deferred.value.method_name, {"event": event}, context)
+        except TaskDeferred as again:
+            deferred, stops = pytest.ExceptionInfo.from_exception(again), stops + 1
+            continue
+        except AirflowException as failed:
+            message = str(failed)
+            break
+    else:
+        raise AssertionError("the teardown neither failed nor ended")
+    assert f"{job}: still Running after 2 rounds of stopping; not deleted" in message
+    assert stops == 2 and status(emu, "training", job) == "Running"
+    assert mutating_requests(emu) == {"v2.terminate": 2}
