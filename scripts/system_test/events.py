@@ -67,6 +67,7 @@ def event_round(
 
     with_watcher = _wait("the watcher's first poll", polled, 120)
     results.figure("event round: unpaused to the watcher's first poll", with_watcher)
+    watched_from, searches_from = time.monotonic(), int(emulator.stats()["requests"].get("v2.search", 0))
 
     before = _seed(emulator, "before")
     took = _wait("jobs reported and torn down", lambda: _gone(emulator, before), 300)
@@ -84,6 +85,12 @@ def event_round(
     )
     results.figure("event round: triggerer back to the outage's jobs torn down, wall", took)
     time.sleep(2 * WATCH_INTERVAL)  # a flood, if any, would come within a poll or two
+    intervals = (time.monotonic() - watched_from) / WATCH_INTERVAL
+    searches = int(emulator.stats()["requests"].get("v2.search", 0)) - searches_from
+    results.figure(
+        "event round: v2 searches per watch interval (the watcher's and the teardowns')",
+        f"{searches / max(intervals, 1.0):.2f} ({searches} in {intervals:.0f} intervals)",
+    )
 
     events = api.asset_events(ASSET)
     reported: Counter[str] = Counter()  # job id -> the events that named it
