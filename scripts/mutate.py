@@ -87,7 +87,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "api/shared_watch.py": (*_VERDICT_TESTS, "tests/sharing"),
     "api/statuses.py": (*_VERDICT_TESTS, "tests/sharing"),
     "operators/cleanup.py": (*_VERDICT_TESTS, "tests/cleanup"),
-    "teardown/decide.py": (*_VERDICT_TESTS, "tests/teardown"),
+    "teardown/decide.py": (*_VERDICT_TESTS, "tests/teardown", "tests/operators/test_teardown_operators.py"),
     "teardown/core.py": (
         *_VERDICT_TESTS,
         "tests/teardown",
