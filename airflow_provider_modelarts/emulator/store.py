@@ -559,8 +559,9 @@ class JobStore:
         if not isinstance(description, str):
             raise ValueError("description: a string")
         name = spec.get("name", f"{family.value.replace('_', '-')}-job")
-        if not isinstance(name, str) or not name:
-            raise ValueError("name: a non-empty string")
+        # An empty name (count 1 only) stands for a job whose name reads empty in the service's answers.
+        if not isinstance(name, str) or (not name and count != 1):
+            raise ValueError('name: a non-empty string (or "" for one job without a name)')
         workspace_id = spec.get("workspace_id", DEFAULT_WORKSPACE)
         if not isinstance(workspace_id, str) or not workspace_id:
             raise ValueError("workspace_id: a non-empty string")

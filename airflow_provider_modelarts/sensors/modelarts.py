@@ -136,8 +136,9 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         return True
 
     def execute(self, context: Any) -> Any:
+        ModelArtsConsoleLink.hide(self)
         self.target()
-        ModelArtsConsoleLink.persist(context, self.hook.console_url)
+        ModelArtsConsoleLink.persist(context, self.hook.console_url, self)
         if not self.deferrable:
             return super().execute(context)
         trigger = self.trigger(time.time() + float(self.timeout))
