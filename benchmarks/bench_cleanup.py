@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
