@@ -489,7 +489,7 @@ class ModelArtsCleanupJobsOperator(Teardown):
             )  # fmt: skip
         if dry_run:
             for job in selection.delete:
-                self.audit(state, "dry run: would delete", job.job_id, status=job.status_name, name=job.name)
+                self.audit(state, "would delete (dry run)", job.job_id, status=job.status_name, name=job.name)
             self.audit_overflow(state)
         return state
 

@@ -7,7 +7,10 @@ job at each look is decided by :func:`.decide.decide` alone; every answer to a r
 one place per request (:meth:`Teardown._stop_one`, :meth:`Teardown._delete_one`). Between its waits
 the work left and the report travel in the task's XCom (key ``state_key``), so trigger kwargs hold
 ids only, whatever the number of jobs, and a resumed task (on any worker) continues where it
-stopped. Every wait defers when the task is deferrable.
+stopped. Every wait defers when the task is deferrable. That saved state is deleted once the task
+succeeds. Each job's outcome (deleted, stop requested, already gone, skipped, failed) is logged on a
+line of its own, with its id, name, status and reason (at most ``AUDIT_LIMIT`` of a kind, then a
+count).
 """
 
 from __future__ import annotations
