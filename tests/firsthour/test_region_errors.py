@@ -25,22 +25,24 @@ def test_a_misspelt_huawei_cloud_region_is_refused_naming_the_listed_ones(use_co
     assert "cn-north-4" in str(refused.value) and "host" in str(refused.value)
 
 
+def test_an_unlisted_region_is_refused_without_a_host_and_works_with_one(
+    modelarts_emulator: EmulatorServer, use_connection: Any
+) -> None:
+    conn = modelarts_emulator.airflow_connection()
+    [job] = modelarts_emulator.seed("training", status="Completed")
+    use_connection({**conn, "host": None, "extra": {**conn["extra"], "region": "xx-nowhere-1"}})
+    with pytest.raises(ValueError, match="'xx-nowhere-1' is not a Huawei Cloud region"):
+        ModelArtsHook().get_training_job(job)
+    use_connection({**conn, "extra": {**conn["extra"], "region": "xx-nowhere-1"}})
+    assert ModelArtsHook().get_training_job(job).phase == "Completed"
+
+
 def test_no_host_name_is_made_up_for_an_unlisted_huawei_cloud_region() -> None:
     with pytest.raises(EndpointError):
         default_endpoint(Service.MODELARTS, Cloud.HUAWEICLOUD, "xx-nowhere-1")
     with pytest.raises(EndpointError, match="iam_endpoint"):
         default_endpoint(Service.IAM, Cloud.HUAWEICLOUD, "cn-north-11")  # ModelArts listed, IAM not
     assert default_endpoint(Service.MODELARTS, Cloud.HUAWEICLOUD, "cn-north-11").endswith("myhuaweicloud.com")
-
-
-def test_an_unlisted_region_works_with_a_host_override(
-    modelarts_emulator: EmulatorServer, use_connection: Any
-) -> None:
-    conn = modelarts_emulator.airflow_connection()
-    conn["extra"] = {**conn["extra"], "region": "xx-nowhere-1"}
-    use_connection(conn)
-    [job] = modelarts_emulator.seed("training", status="Completed")
-    assert ModelArtsHook().get_training_job(job).phase == "Completed"
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
