@@ -42,6 +42,16 @@ class ModelArtsConsoleLink(BaseOperatorLink):
             if task is not None:
                 task.operator_extra_links = type(task).operator_extra_links if url else ()
 
+    @staticmethod
+    def resumed(task: Any, console_url: Callable[[], str | None]) -> None:
+        """A task resumed after a deferral is a new object: show its link again only if it has one
+        (stored by the first part of the run)."""
+        try:
+            url = console_url()
+        except Exception:
+            url = None
+        task.operator_extra_links = type(task).operator_extra_links if url else ()
+
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         url = XCom.get_value(key=XCOM_KEY, ti_key=ti_key)
         return url if isinstance(url, str) else ""

@@ -158,6 +158,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
             raise
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
+        ModelArtsConsoleLink.resumed(self, self.hook.console_url)
         try:
             checked = check_job_event(event, self.target(), self.goal)
         except WaitTimedOut as exc:

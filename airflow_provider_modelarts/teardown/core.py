@@ -232,6 +232,7 @@ class Teardown(ModelArtsTask):
         here: dict[str, Any] | None = self.__dict__.pop("_waiting_state", None)
         if here is not None:
             return here
+        ModelArtsConsoleLink.resumed(self, self.hook.console_url)  # a new object after a deferral
         ti = context["ti"]
         state = ti.xcom_pull(
             task_ids=self.task_id, key=self.state_key, map_indexes=getattr(ti, "map_index", None)
