@@ -210,10 +210,13 @@ def test_listed_is_what_the_listing_returned_before_filters(emu: EmulatorServer)
     assert report["listed"] == 5 and len(report["selected"]) == 3
 
 
-def test_the_report_is_bounded_whatever_the_number_skipped(emu: EmulatorServer) -> None:
+def test_the_report_is_bounded_whatever_the_number_skipped(
+    emu: EmulatorServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     kept = emu.seed("training", 30, name="prod", status="Completed", age_seconds=OLD)
     gone = emu.seed("training", 2, name="tmp", status="Completed", age_seconds=OLD)
     report = cleanup(protected_names=["prod-*"]).execute(make_context())
+    assert any("2 deleted" in message and "30 skipped" in message for _, message, _ in task_log(capsys))
     assert sorted(report["deleted"]) == sorted(gone)
     assert report["skipped_count"] == 30 and len(report["skipped"]) == 20
     summary = report["skipped_by_reason"]["protected name"]
