@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -67,7 +68,7 @@ def _clean(emu: EmulatorProcess, family: str, count: int, conn_id: str) -> dict[
     operator = ModelArtsCleanupJobsOperator(
         task_id=f"cleanup_{family}",
         job_family=family,
-        older_than=30 * 86_400,
+        older_than=timedelta(days=30),
         max_deletes=count,
         deferrable=False,
         wait_for_completion=True,

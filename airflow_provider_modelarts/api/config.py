@@ -137,6 +137,14 @@ class ConnectionConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _listed_region(self) -> ConnectionConfig:
+        """A region without a listed ModelArts endpoint (a misspelt one, say) needs the ``host``
+        override: no host name is made up for it."""
+        if not self.modelarts_endpoint:
+            default_endpoint(Service.MODELARTS, self.cloud, self.region)  # EndpointError is a ValueError
+        return self
+
+    @model_validator(mode="after")
     def _encrypted(self) -> ConnectionConfig:
         insecure = self.insecure_endpoints()
         if not insecure:
@@ -186,6 +194,29 @@ class ConnectionConfig(BaseModel):
         ):
             return self.modelarts_endpoint  # a local emulator serves all three services on one port
         return default_endpoint(service, self.cloud, self.region)
+
+    def endpoint_origin(self, service: Service) -> str:
+        """Where :meth:`endpoint` took ``service``'s endpoint from, in words."""
+        override = {
+            Service.MODELARTS: ("host", self.modelarts_endpoint),
+            Service.IAM: ("extra iam_endpoint", self.iam_endpoint),
+            Service.RES: ("extra res_endpoint", self.res_endpoint),
+        }[service]
+        if override[1]:
+            return f"the connection's {override[0]}"
+        shared = self.modelarts_endpoint and _is_loopback(self.modelarts_endpoint)
+        if service is not Service.MODELARTS and shared:
+            return "the connection's host (a loopback host serves every service)"
+        return f"derived from the region ({self.cloud.value})"
+
+    def describe_endpoint(self, service: Service) -> str:
+        """The host a request to ``service`` goes to, the region, and where the endpoint came from."""
+        try:
+            url = self.endpoint(service)
+        except EndpointError as exc:
+            return f"no {service.value} endpoint: {exc}"
+        host = urlsplit(url).netloc
+        return f"host {host} (region {self.region!r}, endpoint {self.endpoint_origin(service)})"
 
     def console_url(self) -> str | None:
         """The region's job list in the public web console; ``None`` when ModelArts is reached at

@@ -27,6 +27,16 @@ HUAWEICLOUD_MODELARTS_REGIONS = frozenset(
         "la-north-2", "sa-brazil-1", "tr-west-1", "me-east-1",
     }
 )  # fmt: skip
+# IAM is listed for more regions than ModelArts, and for a few regions ModelArts lists that it does not.
+HUAWEICLOUD_IAM_REGIONS = frozenset(
+    {
+        "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-12", "cn-east-2", "cn-east-3",
+        "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-southwest-2", "ap-southeast-1",
+        "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "af-south-1", "sa-brazil-1", "la-south-2",
+        "la-north-2", "na-mexico-1", "eu-west-0", "my-kualalumpur-1", "ru-moscow-1", "me-east-1",
+        "ae-ad-1", "tr-west-1", "eu-west-101",
+    }
+)  # fmt: skip
 HUAWEICLOUD_RES_REGIONS = frozenset({"cn-north-4"})
 OTC_MODELARTS_REGIONS = frozenset({"eu-de"})
 OTC_REGIONS = frozenset({"eu-de", "eu-nl"})
@@ -60,7 +70,23 @@ def default_endpoint(service: Service, cloud: Cloud, region: str) -> str:
         return special
     if service is Service.RES and region not in HUAWEICLOUD_RES_REGIONS:
         raise EndpointError(f"RES is only listed for cn-north-4, not {region!r}; set res_endpoint")
+    if service is Service.MODELARTS and region not in HUAWEICLOUD_MODELARTS_REGIONS:
+        raise EndpointError(unlisted_region(region))
+    if service is Service.IAM and region not in HUAWEICLOUD_IAM_REGIONS:
+        raise EndpointError(
+            f"IAM has no listed endpoint for Huawei Cloud region {region!r}; set extra iam_endpoint"
+        )
     return f"https://{service.value}.{region}.myhuaweicloud.com"
+
+
+def unlisted_region(region: str) -> str:
+    """Why a Huawei Cloud region gets no ModelArts endpoint, and how to use it anyway."""
+    listed = ", ".join(sorted(HUAWEICLOUD_MODELARTS_REGIONS))
+    return (
+        f"region {region!r} is not a Huawei Cloud region with a listed ModelArts endpoint ({listed}); "
+        "check its spelling, or, for a region not listed here, set the connection's host to its "
+        "ModelArts endpoint (and extra iam_endpoint if IAM is needed)"
+    )
 
 
 def shown_url(value: str) -> str:

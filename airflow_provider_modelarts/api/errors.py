@@ -108,6 +108,11 @@ class ModelArtsTransportError(ModelArtsError):
     """The service could not be reached (connection, timeout) after the retry budget was spent."""
 
 
+class ModelArtsHostNotFoundError(ModelArtsError):
+    """An endpoint's host name does not resolve: a configuration error (a misspelt region or
+    endpoint override), not retried."""
+
+
 class ModelArtsResponseError(ModelArtsError):
     """The service answered 2xx with a body this provider cannot read."""
 

@@ -149,6 +149,8 @@ def check_literal_target(
 
 
 def res_job_type(value: object, field: str = "job_type") -> str:
+    if value is None:
+        raise ValueError(f"{field}: required for RES jobs, one of {', '.join(sorted(RES_JOB_TYPES))}")
     if not isinstance(value, str) or value not in RES_JOB_TYPES:
         raise ValueError(f"{field}: {value!r} is not one of {', '.join(sorted(RES_JOB_TYPES))}")
     return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -26,7 +27,13 @@ import httpx
 from airflow_provider_modelarts.api import operations as ops
 from airflow_provider_modelarts.api.config import AuthType, ConnectionConfig
 from airflow_provider_modelarts.api.endpoints import Service
-from airflow_provider_modelarts.api.errors import ModelArtsError, ModelArtsResponseError, request_id_of
+from airflow_provider_modelarts.api.errors import (
+    ModelArtsError,
+    ModelArtsHostNotFoundError,
+    ModelArtsResponseError,
+    ModelArtsTransportError,
+    request_id_of,
+)
 from airflow_provider_modelarts.api.exchange import (
     TRANSPORT_FAILURES,
     ApiRequest,
@@ -154,15 +161,40 @@ async def aread_capped(
         await response.aclose()
 
 
+def _unresolvable(exc: BaseException) -> bool:
+    """Whether a connect failed because the host name does not resolve (``socket.gaierror`` under
+    ``httpx.ConnectError``). A temporary resolver failure (``EAI_AGAIN``) is retried as usual."""
+    if not isinstance(exc, httpx.ConnectError):
+        return False
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        found = [cause, *(arg for arg in cause.args if isinstance(arg, BaseException))]
+        for error in found:
+            if isinstance(error, socket.gaierror):
+                return error.errno != socket.EAI_AGAIN
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class _Steps(Generic[T]):
     """Feeds what the network answered back into a plan's execution; the sync and the async
     driver differ only in how they send and how they sleep."""
 
-    def __init__(self, plan: Plan[T], policy: RetryPolicy, secrets: Callable[[], list[str]]) -> None:
+    def __init__(
+        self,
+        plan: Plan[T],
+        policy: RetryPolicy,
+        secrets: Callable[[], list[str]],
+        where: Callable[[ApiRequest], str] | None = None,
+    ) -> None:
         self._steps = execute(plan, policy, time.monotonic)
         self._value: Outcome = None
         self._error: ModelArtsError | None = None
         self._secrets = secrets
+        self._where = where
+        self._last: ApiRequest | None = None  # the request sent last, named in a transport error
         self._sent: set[str] = set()  # the credentials this plan's requests carried
         self.result: T
 
@@ -173,13 +205,18 @@ class _Steps(Generic[T]):
         value, error = self._value, self._error
         self._value, self._error = None, None
         try:
-            return self._steps.throw(error) if error is not None else self._steps.send(value)
+            step = self._steps.throw(error) if error is not None else self._steps.send(value)
         except StopIteration as stop:
             self.result = stop.value
             return None
         except ModelArtsError as exc:
+            if isinstance(exc, ModelArtsTransportError) and self._where and self._last is not None:
+                exc.args = (f"{exc.args[0] if exc.args else exc}; {self._where(self._last)}", *exc.args[1:])
             redact_error(exc, Redactor([*self._secrets(), *self._sent]))
             raise
+        if isinstance(step, ApiRequest):
+            self._last = step
+        return step
 
     def answer(self, step: ApiRequest, outcome: Outcome) -> None:
         if isinstance(outcome, httpx.Response):
@@ -349,7 +386,7 @@ class ModelArtsSession:
 
     def _run(self, plan: Plan[T]) -> T:
         client = self.sync_client()
-        steps = _Steps(plan, self.policy, self._secrets)
+        steps = _Steps(plan, self.policy, self._secrets, self._where)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 time.sleep(step.seconds)
@@ -361,7 +398,10 @@ class ModelArtsSession:
                     read_capped(step, self._send(client, request, step)),
                 )
             except TRANSPORT_FAILURES as exc:
-                steps.answer(step, exc)
+                if _unresolvable(exc):
+                    steps.fail(self._host_not_found(step, exc))
+                else:
+                    steps.answer(step, exc)
             except ModelArtsError as exc:
                 steps.fail(exc)
         return steps.result
@@ -378,7 +418,7 @@ class ModelArtsSession:
 
     async def _arun(self, plan: Plan[T]) -> T:
         client = self.async_client()
-        steps = _Steps(plan, self.policy, self._secrets)
+        steps = _Steps(plan, self.policy, self._secrets, self._where)
         while (step := steps.next()) is not None:
             if isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
@@ -388,10 +428,22 @@ class ModelArtsSession:
                 response = await self._asend(client, request, step)
                 steps.answer(step, await aread_capped(step, response))
             except TRANSPORT_FAILURES as exc:
-                steps.answer(step, exc)
+                if _unresolvable(exc):
+                    steps.fail(self._host_not_found(step, exc))
+                else:
+                    steps.answer(step, exc)
             except ModelArtsError as exc:
                 steps.fail(exc)
         return steps.result
+
+    def _where(self, step: ApiRequest) -> str:
+        return self.config.describe_endpoint(step.service)
+
+    def _host_not_found(self, step: ApiRequest, exc: Exception) -> ModelArtsHostNotFoundError:
+        return ModelArtsHostNotFoundError(
+            f"{step.describe()}: the host name does not resolve ({exc}): {self._where(step)}; a "
+            "configuration error (check the region and the endpoint overrides), not retried"
+        )
 
     # ---- auth and project ----------------------------------------------------------------------
 

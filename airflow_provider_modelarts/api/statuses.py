@@ -182,6 +182,37 @@ def category_of_name(family: JobFamily, name: str) -> Category:
     return category(family, name)
 
 
+def status_key(family: JobFamily, status: object) -> str | None:
+    """One spelling of a status for comparing (the v2 phase, the v1 code as digits, a RES status in
+    lower case), from any documented spelling: a v2 phase in any case; a v1 code (an int or
+    digits), a v1 name in any case (``COMPLETED``) or as :func:`status_name` writes it
+    (``COMPLETED (10)``); a RES status in any case. ``None`` when ``family`` has no such status."""
+    if isinstance(status, bool) or not isinstance(status, str | int):
+        return None
+    text = str(status).strip()
+    if family is JobFamily.TRAINING:
+        return next((phase.value for phase in V2Phase if phase.value.lower() == text.lower()), None)
+    if family is JobFamily.RES:
+        word = text.lower()
+        return word if any(word in words for words in _RES_WORDS.values()) else None
+    match = _V1_NAME.fullmatch(text.upper())
+    if match:
+        text = match[1]
+    if text.isdigit():
+        return str(int(text)) if int(text) in V1Status._value2member_map_ else None
+    member = V1Status.__members__.get(text.upper())
+    return None if member is None else str(member.value)
+
+
+def known_statuses(family: JobFamily) -> list[str]:
+    """The statuses of ``family`` a status filter may name (see :func:`status_key`)."""
+    if family is JobFamily.TRAINING:
+        return [phase.value for phase in V2Phase]
+    if family is JobFamily.RES:
+        return sorted(word.upper() for words in _RES_WORDS.values() for word in words)
+    return [f"{member.name} ({member.value})" for member in V1Status]
+
+
 __all__ = [
     "Category",
     "JobFamily",
@@ -190,7 +221,9 @@ __all__ = [
     "V2Phase",
     "category",
     "category_of_name",
+    "known_statuses",
     "res_category",
+    "status_key",
     "status_name",
     "v1_category",
     "v2_category",

@@ -12,7 +12,8 @@ Control API (no authentication), all JSON:
 * ``POST /_emulator/faults``: ``{"seed": int?, "clear": true | [route, ...]?, "set": {route: rule}?}``.
 * ``POST /_emulator/reset``: forget jobs, tokens, counters, fault rules and AK lockouts.
 * ``POST /_emulator/config``: change durations, ``clock_skew_seconds``, ``v1_failure_status``...
-* ``POST /_emulator/seed``: one seed entry (see :meth:`JobStore.seed`) or ``{"jobs": [entry, ...]}``.
+* ``POST /_emulator/seed``: one seed entry (see :meth:`JobStore.seed`) or ``{"jobs": [entry, ...]}``;
+  answers the ids by family (``created``) and each job's family, name, id and v1 version ids (``jobs``).
 * ``POST /_emulator/clock/advance``: ``{"seconds": n}``.
 """
 
@@ -43,7 +44,7 @@ from airflow_provider_modelarts.emulator.documented import (
     TOO_MANY_REQUESTS,
 )
 from airflow_provider_modelarts.emulator.faults import ALL_ROUTES, FaultInjector, FaultRule, Stats
-from airflow_provider_modelarts.emulator.store import JobStore
+from airflow_provider_modelarts.emulator.store import JobStore, SeededJob
 from airflow_provider_modelarts.emulator.users import Directory, User
 from airflow_provider_modelarts.emulator.web import (
     BadJson,
@@ -138,13 +139,13 @@ class EmulatorApp:
             "clock": {"now": self.clock.now(), "offset": self.clock.offset},
         }
 
-    def seed(self, entries: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-        """Create the jobs of seed entries (all validated by the store); ids by family."""
-        created: dict[str, list[str]] = {}
+    def seed(self, entries: Iterable[Mapping[str, Any]]) -> list[SeededJob]:
+        """Create the jobs of seed entries (all validated by the store); each created job."""
+        created: list[SeededJob] = []
         for entry in entries:
             if not isinstance(entry, Mapping):
                 raise ValueError("each seed entry must be an object")
-            created.setdefault(str(entry.get("family")), []).extend(self.store.seed(entry))
+            created.extend(self.store.seed_jobs(entry))
         return created
 
     # ---- control API ------------------------------------------------------------------------
@@ -188,7 +189,11 @@ class EmulatorApp:
         entries = body["jobs"] if set(body) == {"jobs"} else [body]
         if not isinstance(entries, list):
             raise ValueError("jobs: a list of seed entries")
-        return json_response(200, {"created": self.seed(entries)})
+        jobs = self.seed(entries)
+        created: dict[str, list[str]] = {}
+        for job in jobs:
+            created.setdefault(job.family, []).append(job.job_id)
+        return json_response(200, {"created": created, "jobs": [job.as_dict() for job in jobs]})
 
     def _control_advance(self, request: Request) -> Response:
         seconds = request.json_object().get("seconds")

@@ -1,6 +1,7 @@
 """``modelarts-emulator``: serve the emulator until Ctrl-C or SIGTERM.
 
-It prints its URL and an ``export AIRFLOW_CONN_MODELARTS_DEFAULT='...'`` line to paste into the
+It prints its URL, a line per job of the seed file (``--seed FILE``: its family, name, id and, for
+v1 jobs, version ids) and an ``export AIRFLOW_CONN_MODELARTS_DEFAULT='...'`` line to paste into the
 shell that runs Airflow. A port in use ends with one line on stderr and exit status 2.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from airflow_provider_modelarts.emulator import defaults
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.server import EmulatorServer
+from airflow_provider_modelarts.emulator.store import SeededJob
 
 SEED_FORMAT = """\
 seed file (--seed FILE) and POST /_emulator/seed:
@@ -133,6 +135,22 @@ def read_seed(path: Path) -> list[Any]:
     return entries
 
 
+SEED_LINES = 1000  # jobs printed one by one at start-up; the rest are counted
+
+
+def print_seeded(created: list[SeededJob], limit: int = SEED_LINES) -> None:
+    """A line per seeded job (family, name, id, v1 version ids), then the counts by family."""
+    for job in created[:limit]:
+        print(f"seeded {job.describe()}")
+    if len(created) > limit:
+        print(f"... and {len(created) - limit} more job(s)")
+    counts: dict[str, int] = {}
+    for job in created:
+        counts[job.family] = counts.get(job.family, 0) + 1
+    for family, count in counts.items():
+        print(f"seeded {count} {family} job(s)")
+
+
 def export_line(connection: dict[str, Any], conn_id: str = "modelarts_default") -> str:
     """A shell line that sets the connection's ``AIRFLOW_CONN_*`` variable (single-quoted JSON)."""
     text = json.dumps(connection, separators=(",", ":")).replace("'", "'\\''")
@@ -149,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"modelarts-emulator: bad seed file: {exc}", file=sys.stderr)
             return 2
     else:
-        created = {}
+        created = []
     done = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -164,8 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"modelarts-emulator: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
             return 2
         print(f"ModelArts emulator listening on {server.url}")
-        for family, ids in created.items():
-            print(f"seeded {len(ids)} {family} job(s)")
+        print_seeded(created)
         print(export_line(server.airflow_connection(args.auth_type)), flush=True)
         while not done.wait(0.5):
             pass

@@ -20,7 +20,7 @@ from airflow_provider_modelarts.emulator.app import EmulatorApp
 from airflow_provider_modelarts.emulator.clock import Clock
 from airflow_provider_modelarts.emulator.config import EmulatorConfig
 from airflow_provider_modelarts.emulator.faults import FaultInjector
-from airflow_provider_modelarts.emulator.store import JobStore
+from airflow_provider_modelarts.emulator.store import JobStore, SeededJob
 
 AuthType = Literal["aksk", "token", "temporary"]
 UserName = Literal["default", "second"]
@@ -185,6 +185,10 @@ class EmulatorServer:
     def seed(self, family: str, count: int = 1, **fields: Any) -> list[str]:
         """Create ``count`` jobs of ``family`` (see :meth:`JobStore.seed` for ``fields``); their ids."""
         return self.app.store.seed({"family": family, "count": count, **fields})
+
+    def seed_jobs(self, family: str, count: int = 1, **fields: Any) -> list[SeededJob]:
+        """As :meth:`seed`, but each created job's family, name, id (and v1 version ids)."""
+        return self.app.store.seed_jobs({"family": family, "count": count, **fields})
 
     def airflow_connection(
         self, auth_type: AuthType = "aksk", *, user: UserName = "default"

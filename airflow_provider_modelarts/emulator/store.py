@@ -532,7 +532,12 @@ class JobStore:
     # ---- seeding ----------------------------------------------------------------------------
 
     def seed(self, spec: Mapping[str, Any]) -> list[str]:
-        """Create jobs from one seed entry; returns their ids. Raises ``ValueError`` when malformed.
+        """Create jobs from one seed entry (see :meth:`seed_jobs`); returns their ids."""
+        return [job.job_id for job in self.seed_jobs(spec)]
+
+    def seed_jobs(self, spec: Mapping[str, Any]) -> list[SeededJob]:
+        """Create jobs from one seed entry; returns each one's family, name, id (and a v1 job's
+        version ids). Raises ``ValueError`` when malformed.
 
         Keys: ``family`` (training, training_v1, visualization, res), ``count`` (default 1),
         ``name`` (a suffix ``-00001``... is added when count > 1), ``description``, ``status``
@@ -559,8 +564,9 @@ class JobStore:
         if not isinstance(description, str):
             raise ValueError("description: a string")
         name = spec.get("name", f"{family.value.replace('_', '-')}-job")
-        if not isinstance(name, str) or not name:
-            raise ValueError("name: a non-empty string")
+        # An empty name (count 1 only) stands for a job whose name reads empty in the service's answers.
+        if not isinstance(name, str) or (not name and count != 1):
+            raise ValueError('name: a non-empty string (or "" for one job without a name)')
         workspace_id = spec.get("workspace_id", DEFAULT_WORKSPACE)
         if not isinstance(workspace_id, str) or not workspace_id:
             raise ValueError("workspace_id: a non-empty string")
@@ -579,7 +585,7 @@ class JobStore:
         job_id = spec.get("job_id")
         if job_id is not None and (family is not Family.RES or count != 1 or not isinstance(job_id, str)):
             raise ValueError("job_id: only for one RES job, as a string")
-        ids: list[str] = []
+        seeded: list[SeededJob] = []
         with self.lock:
             created = self.now() - float(age)
             common: dict[str, Any] = {
@@ -593,23 +599,45 @@ class JobStore:
             for index in range(count):
                 job_name = name if count == 1 else f"{name}-{index + 1:05d}"
                 if family is Family.TRAINING:
-                    ids.append(self.create_v2(job_name, **common).id)
+                    seeded.append(SeededJob(family.value, job_name, self.create_v2(job_name, **common).id))
                 elif family is Family.TRAINING_V1:
                     job = self.create_v1(job_name, **common)
                     for _ in range(versions - 1):
                         self.add_version(job, description=description, created_at=created, fixed=status)
-                    ids.append(str(job.id))
+                    version_ids = tuple(str(version.id) for version in job.versions)
+                    seeded.append(SeededJob(family.value, job_name, str(job.id), version_ids))
                 elif family is Family.VISUALIZATION:
-                    ids.append(str(self.create_vis(job_name, **common).id))
+                    vis = self.create_vis(job_name, **common)
+                    seeded.append(SeededJob(family.value, job_name, str(vis.id)))
                 else:
                     res = self.create_res(job_name[:20], job_type=job_type, job_id=job_id, **common)
-                    ids.append(res.id)
-        return ids
+                    seeded.append(SeededJob(family.value, job_name[:20], res.id))
+        return seeded
 
     def counts(self) -> dict[str, int]:
         with self.lock:
             return {"training": len(self.v2), "training_v1": len(self.v1), "visualization": len(self.vis),
                     "res": len(self.res)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SeededJob:
+    """A job a seed entry created: what a test or a person needs to find it again."""
+
+    family: str
+    name: str
+    job_id: str
+    version_ids: tuple[str, ...] = ()  # training_v1: its versions, oldest first
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"family": self.family, "name": self.name, "job_id": self.job_id}
+        if self.version_ids:
+            found["version_ids"] = list(self.version_ids)
+        return found
+
+    def describe(self) -> str:
+        versions = f" versions {', '.join(self.version_ids)}" if self.version_ids else ""
+        return f"{self.family} {self.name!r} id {self.job_id}{versions}"
 
 
 _V2_STAGES = {

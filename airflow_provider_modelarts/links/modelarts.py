@@ -2,7 +2,8 @@
 
 The link points at the list, not at the job: after a teardown the job page no longer exists.
 A connection whose ModelArts endpoint is overridden (a private deployment, the emulator) gets no
-link: the public console would show another deployment's jobs.
+link: the public console would show another deployment's jobs. A task without a link stores no
+link XCom at all.
 """
 
 from __future__ import annotations
@@ -22,14 +23,34 @@ class ModelArtsConsoleLink(BaseOperatorLink):
     name = "ModelArts Console"
 
     @staticmethod
-    def persist(context: Any, console_url: Callable[[], str | None]) -> None:
-        """Store the link; an empty one if there is none or the connection cannot be read (the error
-        still raises), so that Airflow finds the key when it renders links at the end of a task."""
+    def hide(task: Any) -> None:
+        """No link for this try until :meth:`persist` stores one: Airflow asks every link of a task
+        when the task ends, and a task that failed before storing its link (a bad argument, say)
+        would otherwise log an unrelated "XCom not found" error, then store an empty link."""
+        task.operator_extra_links = ()
+
+    @staticmethod
+    def persist(context: Any, console_url: Callable[[], str | None], task: Any = None) -> None:
+        """Store the link when there is one (nothing when there is none, or when the connection
+        cannot be read: that error still raises); ``task`` shows its link only then."""
         url = ""
         try:
             url = console_url() or ""
         finally:
-            context["ti"].xcom_push(key=XCOM_KEY, value=url)
+            if url:
+                context["ti"].xcom_push(key=XCOM_KEY, value=url)
+            if task is not None:
+                task.operator_extra_links = type(task).operator_extra_links if url else ()
+
+    @staticmethod
+    def resumed(task: Any, console_url: Callable[[], str | None]) -> None:
+        """A task resumed after a deferral is a new object: show its link again only if it has one
+        (stored by the first part of the run)."""
+        try:
+            url = console_url()
+        except Exception:
+            url = None
+        task.operator_extra_links = type(task).operator_extra_links if url else ()
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
         url = XCom.get_value(key=XCOM_KEY, ti_key=ti_key)

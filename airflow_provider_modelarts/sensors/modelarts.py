@@ -145,8 +145,9 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
         return True
 
     def execute(self, context: Any) -> Any:
+        ModelArtsConsoleLink.hide(self)
         self.target()
-        ModelArtsConsoleLink.persist(context, self.hook.console_url)
+        ModelArtsConsoleLink.persist(context, self.hook.console_url, self)
         if not self.deferrable:
             return super().execute(context)
         trigger = self.trigger(time.time() + float(self.timeout))
@@ -166,6 +167,7 @@ class ModelArtsJobSensorBase(BaseSensorOperator):
             raise
 
     def execute_complete(self, context: Any, event: Any = None) -> None:
+        ModelArtsConsoleLink.resumed(self, self.hook.console_url)
         try:
             checked = check_job_event(event, self.target(), self.goal)
         except WaitTimedOut as exc:

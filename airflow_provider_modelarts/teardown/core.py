@@ -7,7 +7,10 @@ job at each look is decided by :func:`.decide.decide` alone; every answer to a r
 one place per request (:meth:`Teardown._stop_one`, :meth:`Teardown._delete_one`). Between its waits
 the work left and the report travel in the task's XCom (key ``state_key``), so trigger kwargs hold
 ids only, whatever the number of jobs, and a resumed task (on any worker) continues where it
-stopped. Every wait defers when the task is deferrable.
+stopped. Every wait defers when the task is deferrable. That saved state is deleted once the task
+succeeds. Each job's outcome (deleted, stop requested, already gone, skipped, failed) is logged on a
+line of its own, with its id, name, status and reason (at most ``AUDIT_LIMIT`` of a kind, then a
+count).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Awaitable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, XCom
 
 from airflow_provider_modelarts.api import ids
 from airflow_provider_modelarts.api.errors import ModelArtsApiError, ModelArtsError, ModelArtsNotFoundError
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 8
 STATE_KEY = "teardown_state"
+AUDIT_LIMIT = 1000  # jobs of one kind (deleted, skipped, ...) logged one by one per run; then a count
+STATE_DONE = {"done": True}  # what is left of the saved state where it could not be deleted
 TERMINAL_V2_PHASES = sorted(phase.value for phase, category in V2_CATEGORIES.items() if category.terminal)
 T = TypeVar("T")
 
@@ -198,12 +203,35 @@ class Teardown(ModelArtsTask):
 
     def _save(self, context: Any, state: dict[str, Any]) -> None:
         context["ti"].xcom_push(key=self.state_key, value=state)
+        self._state_saved = True
+
+    def _drop_saved_state(self, context: Any) -> None:
+        """Remove the state saved before a deferral once the task has succeeded: it is working
+        state, not a result, and it grows with the number of jobs. Where the XCom backend cannot
+        delete it, it is overwritten with a tiny marker."""
+        if not self.__dict__.pop("_state_saved", False):
+            return
+        ti = context["ti"]
+        try:
+            XCom.delete(
+                key=self.state_key,
+                task_id=ti.task_id,
+                dag_id=ti.dag_id,
+                run_id=ti.run_id,
+                map_index=getattr(ti, "map_index", -1),
+            )
+        except Exception as exc:
+            self.log.warning(
+                "Could not delete XCom %r (%s); overwriting it with %s", self.state_key, exc, STATE_DONE
+            )
+            ti.xcom_push(key=self.state_key, value=STATE_DONE)
 
     def _load(self, context: Any) -> dict[str, Any]:
         """The state saved before the wait: still here after a wait on the worker, else from XCom."""
         here: dict[str, Any] | None = self.__dict__.pop("_waiting_state", None)
         if here is not None:
             return here
+        ModelArtsConsoleLink.resumed(self, self.hook.console_url)  # a new object after a deferral
         ti = context["ti"]
         state = ti.xcom_pull(
             task_ids=self.task_id, key=self.state_key, map_indexes=getattr(ti, "map_index", None)
@@ -212,6 +240,7 @@ class Teardown(ModelArtsTask):
             raise AirflowException(
                 f"{self.task_id}: the state saved before the wait (XCom {self.state_key!r}) is missing"
             )
+        self._state_saved = True
         return state
 
     def ref(self, state: Mapping[str, Any], job: str) -> JobRef:
@@ -230,6 +259,37 @@ class Teardown(ModelArtsTask):
         decision = decide(self.policy(), self.family, look, name=name, stop_rounds=state["stop_rounds"])
         return self._apply(state, job, decision, look, name)
 
+    def audit(
+        self,
+        state: dict[str, Any],
+        kind: str,
+        job: str,
+        *,
+        status: str | None = None,
+        name: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """One line in the task log per job and outcome (``kind``: deleted, stop requested,
+        already gone, skipped, failed), with its id, name, status and reason; at most
+        ``AUDIT_LIMIT`` of a kind per run, the rest counted at the end (:meth:`audit_overflow`)."""
+        counts: dict[str, int] = state.setdefault("audited", {})
+        counts[kind] = counts.get(kind, 0) + 1
+        if counts[kind] > AUDIT_LIMIT:
+            return
+        name = name if name is not None else state["names"].get(job)
+        status = status or state["report"]["final_status"].get(job) or state.get("seen", {}).get(job)
+        line = "%s: %s job %s (name %r, status %s)" + (": %s" if reason else "")
+        args = [kind.capitalize(), self.family.value, job, name, status or "unknown"]
+        (self.log.warning if kind == "failed" else self.log.info)(line, *args, *([reason] if reason else []))
+
+    def audit_overflow(self, state: dict[str, Any]) -> None:
+        for kind, count in state.get("audited", {}).items():
+            if count > AUDIT_LIMIT:
+                self.log.info(
+                    "%s: %s more %s job(s) not logged one by one (the first %s are above)",
+                    kind.capitalize(), count - AUDIT_LIMIT, self.family.value, AUDIT_LIMIT,
+                )  # fmt: skip
+
     def _apply(
         self, state: dict[str, Any], job: str, decision: Decision, look: JobSnapshot | Gone, name: str | None
     ) -> bool:
@@ -247,8 +307,10 @@ class Teardown(ModelArtsTask):
             if self.policy().delete:
                 _later(state).append(job)
         elif decision.step is Step.SKIP:
-            report["skipped"].append(
-                skip_entry(job if isinstance(look, Gone) else look, str(decision.reason), name)
+            entry = skip_entry(job if isinstance(look, Gone) else look, str(decision.reason), name)
+            report["skipped"].append(entry)
+            self.audit(
+                state, "skipped", job, status=entry["status"], name=entry["name"], reason=entry["reason"]
             )
         elif decision.step is Step.FAIL:
             self._failed(state, job, str(decision.reason))
@@ -258,15 +320,18 @@ class Teardown(ModelArtsTask):
         report = state["report"]
         report["already_absent"].append(job)
         report["final_status"][job] = ABSENT
+        self.audit(state, "already gone", job)
 
     def _failed(self, state: dict[str, Any], job: str, reason: str) -> None:
         state["report"]["failed"].append({"job_id": job, "reason": reason})
+        self.audit(state, "failed", job, reason=reason)
 
     # ---- the steps -------------------------------------------------------------------------------
 
     def execute(self, context: Any) -> Any:
+        ModelArtsConsoleLink.hide(self)
         self.check_arguments()
-        ModelArtsConsoleLink.persist(context, self.hook.console_url)
+        ModelArtsConsoleLink.persist(context, self.hook.console_url, self)
         state = self.start(context)
         if not isinstance(state, dict) or "report" not in state:
             return state
@@ -321,8 +386,16 @@ class Teardown(ModelArtsTask):
                 "Deletion requested for %s job(s); %s failed", len(report["deleted"]), len(report["failed"])
             )
         if not report["deleted"] or not self.wait_for_completion:
-            return self.finish(state)
+            return self._done(context, state)
         return self._wait(context, state, report["deleted"], Goal.DELETED, "execute_complete")
+
+    def _done(self, context: Any, state: dict[str, Any]) -> Any:
+        """The end of the run: the audit's overflow counts, the task's result, and (on success)
+        the saved working state removed."""
+        self.audit_overflow(state)
+        result = self.finish(state)
+        self._drop_saved_state(context)
+        return result
 
     def _event(self, event: Any, state: dict[str, Any], goal: Goal, job_ids: list[str]) -> dict[str, Any]:
         try:
@@ -363,7 +436,9 @@ class Teardown(ModelArtsTask):
         for job in checked["remaining"]:
             self._failed(state, job, "not confirmed gone before the deadline (timeout)")
         report["failed"].extend(checked["errors"])
-        return self.finish(state)
+        for error in checked["errors"]:
+            self.audit(state, "failed", error["job_id"], reason=error["reason"])
+        return self._done(context, state)
 
     # ---- requests --------------------------------------------------------------------------------
 
@@ -421,6 +496,7 @@ class Teardown(ModelArtsTask):
             if await self._after_refusal(state, job, exc, "stop"):
                 _later(state).append(job)
             return
+        self.audit(state, "stop requested", job)
         report["final_status"].pop(job, None)  # stopping now: its final status comes from the wait
         state["stopping"].append(job)
 
@@ -469,6 +545,8 @@ class Teardown(ModelArtsTask):
                 fallback.extend(batch)
             else:
                 state["report"]["deleted"].extend(batch)
+                for job in batch:
+                    self.audit(state, "deleted", job)
         return singles + fallback
 
     async def _ready(self, state: dict[str, Any], jobs: list[str]) -> tuple[list[str], list[str]]:
@@ -495,6 +573,7 @@ class Teardown(ModelArtsTask):
                     ready.extend([job] if self.judge(state, job, unfinished[job]) else [])
                 elif protected(name, patterns):  # finished: judged by its name as listed
                     state["report"]["skipped"].append(skip_entry(job, "protected name", name))
+                    self.audit(state, "skipped", job, name=name, reason="protected name")
                 else:
                     ready.append(job)
             return ready, []
@@ -527,6 +606,7 @@ class Teardown(ModelArtsTask):
         if message:
             self.log.info("%s: RES answered: %s", ref.describe(), message)
         state["report"]["deleted"].append(job)
+        self.audit(state, "deleted", job)
 
     # ---- the end ---------------------------------------------------------------------------------
 
@@ -539,11 +619,9 @@ class Teardown(ModelArtsTask):
             len(report["deleted"]),
             report["confirmed_gone"],
             len(report["already_absent"]),
-            len(report["skipped"]),
+            report.get("skipped_count", len(report["skipped"])),  # a bounded report keeps a sample
             len(report["failed"]),
         )
-        for failure in report["failed"]:
-            self.log.warning("Not torn down: %s: %s", failure["job_id"], failure["reason"])
         if report["failed"] and self.fail_on_errors:
             listed = "; ".join(f"{f['job_id']}: {f['reason']}" for f in report["failed"][:20])
             more = f" (and {len(report['failed']) - 20} more)" if len(report["failed"]) > 20 else ""

@@ -68,10 +68,10 @@ class Policy:
 
 def protected(name: str | None, patterns: Sequence[str]) -> bool:
     """Whether a job must be kept: its name matches a protected pattern, or it has no readable
-    name while any name is protected (it might be one of them)."""
+    name (missing or empty) while any name is protected (it might be one of them)."""
     if not patterns:
         return False
-    return name is None or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+    return not name or any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
 def decide(

@@ -7,7 +7,7 @@ import pytest
 from airflow_provider_modelarts.api.config import ConnectionConfig
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-from airflow_provider_modelarts.links.modelarts import XCOM_KEY, ModelArtsConsoleLink
+from airflow_provider_modelarts.links.modelarts import ModelArtsConsoleLink
 from airflow_provider_modelarts.operators.modelarts import ModelArtsDeleteTrainingJobOperator
 from airflow_provider_modelarts.sensors.modelarts import ModelArtsJobDeletedSensor, ModelArtsJobStoppedSensor
 from tests.airflow_support import FAST, drive, make_context
@@ -59,14 +59,16 @@ def test_a_sensor_stores_no_public_link_for_the_emulator(emu: EmulatorServer, de
         task_id="s", job_family="training", job_id=job_id, poke_interval=FAST, deferrable=deferrable
     )
     drive(sensor, context)
-    assert context["ti"].pushed == {XCOM_KEY: ""}
+    assert context["ti"].pushed == {}  # no link: nothing stored, and no link asked for at the end
+    assert sensor.operator_extra_links == ()
     assert ModelArtsHook().console_url() is None
 
 
-def test_a_sensor_stores_the_key_even_when_the_connection_is_unreadable(use_connection) -> None:
+def test_a_sensor_stores_nothing_when_the_connection_is_unreadable(use_connection) -> None:
     use_connection({"conn_type": "modelarts", "login": "AK", "password": "SK", "extra": {}})
     context = make_context()
     sensor = ModelArtsJobDeletedSensor(task_id="s", job_family="training", job_id="3faf5c03")
     with pytest.raises(ValueError, match="region"):
         sensor.execute(context)
-    assert context["ti"].pushed == {XCOM_KEY: ""}
+    assert context["ti"].pushed == {}
+    assert sensor.operator_extra_links == ()  # Airflow asks no link at the end: no "XCom not found"

@@ -76,7 +76,7 @@ class Script:
 def observe(
     answers: Answer | Sequence[Answer], family: JobFamily, job_id: str | None = None
 ) -> JobSnapshot | None:
-    """What :func:`watch.observe` makes of the scripted answer(s) for one job of ``family``."""
+    """What :func:`operations.observe` makes of the scripted answer(s) for one job of ``family``."""
     script = Script([answers] if isinstance(answers, Answer) else answers)
     session = script.session()
     try:

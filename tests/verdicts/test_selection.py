@@ -47,11 +47,12 @@ def test_a_job_of_unknown_age_is_selected_only_when_age_does_not_matter() -> Non
         ([12], ["12"]),
         (["12"], ["12"]),
         (["KILLED (12)"], ["12"]),
-        (["KILLED"], []),  # a status is matched whole: its code, or its name as shown
+        (["KILLED"], ["12"]),  # its code, its name in any case, or its name as shown
+        (["killed"], ["12"]),
         ([], []),
     ],
 )
-def test_statuses_match_a_v1_job_by_its_code_or_its_shown_name(statuses, expected) -> None:
+def test_statuses_match_a_v1_job_by_its_code_or_its_name(statuses, expected) -> None:
     jobs = [
         JobSnapshot(JobFamily.TRAINING_V1, code, int(code), name="j", create_time=0) for code in ("10", "12")
     ]

@@ -1,0 +1,3 @@
+from tests.airflow_support import emu
+
+__all__ = ["emu"]
