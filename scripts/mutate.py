@@ -347,6 +347,8 @@ class _Finder(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_If(self, node: ast.If) -> None:
+        if isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return  # imports for type checkers only: never run
         for branch in (node.body, node.orelse):
             for stmt in branch:
                 if _deletable(stmt, branch is node.orelse):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, auto
 from typing import TYPE_CHECKING
 
 from airflow_provider_modelarts.api.statuses import Category, JobFamily
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 MAX_STOP_ROUNDS = 2  # stop, wait, look again: at most this often per job and run
 
 
-class Step(StrEnum):
-    GONE = "gone"  # the service says the job does not exist: already absent
-    DELETE = "delete"  # delete it now
-    STOP = "stop"  # ask it to stop, wait until it has, then look again
-    AWAIT_STOP = "await_stop"  # it is stopping: wait until it has, then look again
-    DONE = "done"  # nothing more to do (a stop-only task, and the job has finished)
-    FAIL = "fail"  # this job fails, naming why; the others go on
-    SKIP = "skip"  # left alone on purpose (the cleanup), naming why
+class Step(Enum):
+    GONE = auto()  # the service says the job does not exist: already absent
+    DELETE = auto()  # delete it now
+    STOP = auto()  # ask it to stop, wait until it has, then look again
+    AWAIT_STOP = auto()  # it is stopping: wait until it has, then look again
+    DONE = auto()  # nothing more to do (a stop-only task, and the job has finished)
+    FAIL = auto()  # this job fails, naming why; the others go on
+    SKIP = auto()  # left alone on purpose (the cleanup), naming why
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ def decide(
     look: JobSnapshot | Gone,
     *,
     name: str | None = None,
-    stop_rounds: int = 0,
+    stop_rounds: int,
 ) -> Decision:
     """What happens next to a job that looks like ``look`` (:class:`..api.watch.Gone`: the service
     says it does not exist). ``name``: its name as listed, when the look has none;
@@ -100,10 +100,8 @@ def decide(
         if policy.fail_if_not_running:
             return Decision(Step.FAIL, f"is not running: it is {status}", status)
         return Decision(Step.DONE, status=status)
-    if family is JobFamily.RES and policy.delete:
-        if policy.stop:
-            return Decision(Step.DELETE, status=status)  # no stop API: deleted as it is
-        return _unstoppable(policy, status)
+    if family is JobFamily.RES and policy.delete and policy.stop:
+        return Decision(Step.DELETE, status=status)  # no stop API: deleted as it is
     if not policy.stop:
         return _unstoppable(policy, status)
     if stop_rounds >= MAX_STOP_ROUNDS:
@@ -126,7 +124,7 @@ def after_refusal(
     refusal: str,
     *,
     request: str,
-    stop_rounds: int = 0,
+    stop_rounds: int,
 ) -> Decision:
     """What happens to a job whose ``request`` (``stop`` or ``delete``) the service refused, given
     how it looks right after: gone meanwhile is already absent; still stopping is waited for (then

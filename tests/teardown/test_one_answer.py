@@ -193,6 +193,21 @@ def test_ignore_not_found_false_fails_for_an_unknown_job(
 
 
 @FORMS
+def test_a_plain_delete_with_ignore_not_found_false_deletes_a_running_job(
+    emu: EmulatorServer, proxied: Proxy, form: str
+) -> None:
+    """A plain delete looks first only to know the job exists; then deletes it whatever it does."""
+    (job,) = emu.seed("visualization", 1, status="RUNNING")
+    outcome = tear(
+        form, emu, proxied, "visualization", job,
+        operator=op.ModelArtsDeleteVisualizationJobOperator, ignore_not_found=False,
+    )  # fmt: skip
+    assert outcome.error is None and outcome_of(outcome) == "deleted"
+    assert status(emu, "visualization", job) is None
+    assert proxied.count("POST", rf"/visualization-jobs/{job}/") == 0  # never stopped
+
+
+@FORMS
 def test_ignore_not_found_true_reports_an_unknown_job_already_absent(
     emu: EmulatorServer, proxied: Proxy, form: str
 ) -> None:
@@ -359,6 +374,7 @@ def test_a_finished_job_is_left_as_it_is_by_a_stop_only_teardown(
         outcome = tear(form, emu, proxied, "training", job, delete=False)
         assert outcome.error is None and outcome.entry is not None
         assert outcome.entry["final_status"] == "Completed"
+    assert proxied.count("POST", f"/training-jobs/{job}/actions$") == 0  # no stop sent to it
     assert status(emu, "training", job) == "Completed"
 
 
