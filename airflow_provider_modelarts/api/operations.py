@@ -7,6 +7,7 @@ with each family's own rules: v2 ``offset`` is a page index, v1 ``page`` counts 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from inspect import Parameter, signature
@@ -45,6 +46,7 @@ from airflow_provider_modelarts.api.watch import NOT_FOUND, Gone
 M = TypeVar("M", bound=BaseModel)
 Item = TypeVar("Item")
 
+log = logging.getLogger(__name__)
 V2_PAGE_SIZE = 50
 V1_PAGE_SIZE = 100
 RES_PAGE_SIZE = 100
@@ -123,6 +125,13 @@ def _walk(
                 items.append(item)
         if len(page) < size or (count is not None and len(seen) >= count):
             break
+    else:
+        log.warning(
+            "A list walk stopped after %s pages (max_pages), with %s items; the service may have more: "
+            "the listing is truncated",
+            max_pages,
+            len(items),
+        )
     complete = counts[0] is not None and len(set(counts)) == 1 and len(seen) == counts[0]
     return Walk(items, complete, len(counts))
 

@@ -34,3 +34,17 @@ async def test_the_right_filters_still_work(api: Api, emu: EmulatorServer) -> No
     emu.seed("res", 1, name="etl-job", type="etl")
     assert len(await api("list_training_jobs", name="nightly")) == 2
     assert [job.job_name for job in await api("list_res_jobs", "etl", job_name="etl-job")] == ["etl-job"]
+
+
+async def test_a_listing_cut_short_by_max_pages_says_so(
+    api: Api, emu: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu.seed("training_v1", 5, status="COMPLETED")
+    with caplog.at_level("WARNING", logger="airflow_provider_modelarts.api.operations"):
+        jobs = await api("list_training_jobs_v1", per_page=2, max_pages=1)
+    assert len(jobs) == 2
+    assert "stopped after 1 pages (max_pages), with 2 items" in caplog.text and "truncated" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="airflow_provider_modelarts.api.operations"):
+        assert len(await api("list_training_jobs_v1", per_page=2, max_pages=3)) == 5
+    assert "truncated" not in caplog.text
