@@ -1,4 +1,5 @@
-"""Teardown operators: act, look, then wait (on the worker or deferred to the triggerer).
+"""The teardown operators: their arguments, their checks and the shape of their result. What they
+do is the one teardown core (:mod:`..teardown.core`), a single job being a list of one.
 
 :class:`ModelArtsTeardownJobOperator` is the one task for a whole teardown of any family: stop if
 running, wait until stopped, delete, wait until gone. The single-step operators (delete, stop,
