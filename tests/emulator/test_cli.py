@@ -20,24 +20,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def seeded_cli(port: int, seed: Path) -> subprocess.Popen[str]:
+    """The emulator's command on ``port`` with a seed file; its output is piped."""
+    command = [
+        sys.executable,
+        "-m",
+        "airflow_provider_modelarts.emulator",
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_cli_serves_seeded_jobs_and_stops_on_sigterm(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"jobs": [{"family": "training", "count": 3, "name": "cli"}]}))
     port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_modelarts.emulator",
-            "--port",
-            str(port),
-            "--seed",
-            str(seed),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = seeded_cli(port, seed)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 15

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import httpx
 
 from airflow_provider_modelarts.emulator import EmulatorServer
 from airflow_provider_modelarts.hooks.modelarts import ModelArtsHook
-from tests.emulator.test_cli import _free_port
+from tests.emulator.test_cli import _free_port, seeded_cli
 
 
 def test_seed_jobs_returns_family_name_id_and_versions(emu: EmulatorServer) -> None:
@@ -40,20 +38,7 @@ def test_the_cli_prints_each_seeded_job(tmp_path: Path) -> None:
     seed.write_text(json.dumps([{"family": "training", "count": 2, "name": "nightly"},
                                 {"family": "training_v1", "name": "old", "versions": 2}]))  # fmt: skip
     port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_modelarts.emulator",
-            "--port",
-            str(port),
-            "--seed",
-            str(seed),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = seeded_cli(port, seed)
     try:
         deadline = time.monotonic() + 15
         for _ in range(300):
