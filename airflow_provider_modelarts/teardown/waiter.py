@@ -162,15 +162,18 @@ def _first_delay(spec: WaitSpec) -> float:
 async def _answers(
     hook: ModelArtsHook, spec: WaitSpec, jobs: list[str], watch: SharedWatch | None
 ) -> list[JobSnapshot | Gone | BaseException]:
-    """One answer per job: from the shared watch, or from each job's detail endpoint."""
-    if watch is not None:
-        futures = [watch.observe(job, spec.goal) for job in jobs]
-        return await asyncio.gather(*futures, return_exceptions=True)
+    """One answer per job: from the shared watch, or from each job's detail endpoint. A lone job
+    (most waits: a single job is a list of one) awaits its answer without a gather around it."""
     if len(jobs) == 1:
         try:
+            if watch is not None:
+                return [await watch.observe(jobs[0], spec.goal)]
             return [await hook.aobserve(spec.family, jobs[0], spec.version_id)]
         except Exception as exc:
             return [exc]
+    if watch is not None:
+        futures = [watch.observe(job, spec.goal) for job in jobs]
+        return await asyncio.gather(*futures, return_exceptions=True)
     calls = (hook.aobserve(spec.family, job, spec.version_id) for job in jobs)
     return await asyncio.gather(*calls, return_exceptions=True)
 
