@@ -232,7 +232,10 @@ async def wait(
             answers = [exc] * len(jobs)
         else:
             answers = await _answers(hook, spec, jobs, watch)
-        retry, read_again = await _reread_if_refused(hook, used, jobs, answers, reread, log)
+        retry: set[str] = set()
+        read_again = False
+        if any(isinstance(answer, ModelArtsAuthError) for answer in answers):
+            retry, read_again = await _reread_if_refused(hook, used, jobs, answers, reread, log)
         answered = False
         for job, answer in zip(jobs, answers, strict=True):
             if job in retry:
