@@ -39,6 +39,17 @@ FAST = 0.05  # poll interval of the tests, in seconds
 
 
 @pytest.fixture
+def modelarts_emulator_config() -> Any:
+    """The test durations, with stops and deletions that outlast the look a task takes right after
+    its request, even on a busy machine: these tests assert which waits deferred."""
+    from airflow_provider_modelarts.emulator.config import EmulatorConfig
+
+    config = EmulatorConfig.for_tests()
+    config.update({"stop_seconds": 0.8, "delete_visible_seconds": 0.8})
+    return config
+
+
+@pytest.fixture
 def emu(modelarts_emulator: EmulatorServer, use_connection: Any) -> EmulatorServer:
     use_connection(modelarts_emulator.airflow_connection())
     return modelarts_emulator
