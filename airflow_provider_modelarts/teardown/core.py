@@ -600,8 +600,8 @@ class Teardown(ModelArtsTask):
         except ModelArtsApiError as exc:
             # Refused while the job is still stopping (a visualization job in KILLING): wait, then
             # try again once it has stopped; gone meanwhile: already absent; anything else fails.
-            if await self._after_refusal(state, job, exc, "delete"):
-                state["next_pending"].append(job)
+            # (A refused delete is never followed by another delete right away.)
+            await self._after_refusal(state, job, exc, "delete")
             return
         if message:
             self.log.info("%s: RES answered: %s", ref.describe(), message)
