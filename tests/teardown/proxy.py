@@ -27,8 +27,9 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 @dataclass
 class Override:
-    """Answer requests whose ``method`` and path (a regex, searched) match with ``status``/``body``
-    (JSON, or ``bytes`` as they are), ``times`` times (``None``: always)."""
+    """Answer requests whose ``method``, path (a regex, searched) and, if given, ``payload`` (a
+    regex searched in the request body) match with ``status``/``body`` (JSON, ``bytes`` as they
+    are, or a callable giving either when the answer is sent), ``times`` times (``None``: always)."""
 
     method: str
     path: str
@@ -38,9 +39,12 @@ class Override:
     times: int | None = 1
     used: int = 0
     on_take: Callable[[], None] | None = None  # runs before the answer is sent (changes the world)
+    payload: str | None = None
 
-    def take(self, method: str, path: str) -> bool:
+    def take(self, method: str, path: str, payload: bytes = b"") -> bool:
         if method != self.method or re.search(self.path, path) is None:
+            return False
+        if self.payload is not None and re.search(self.payload, payload.decode(errors="replace")) is None:
             return False
         if self.times is not None and self.used >= self.times:
             return False
@@ -66,6 +70,7 @@ class _Proxy(ThreadingHTTPServer):
     overrides: list[Override]
     lock: threading.Lock
     log: list[tuple[str, str, int]]  # method, path, status answered
+    answers: dict[tuple[str, str], bytes]  # method, path -> the emulator's last answer forwarded
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -89,9 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
         payload = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         with self.server.lock:
-            override = next((o for o in self.server.overrides if o.take(self.command, path)), None)
+            override = next((o for o in self.server.overrides if o.take(self.command, path, payload)), None)
         if override is not None:
-            body = override.body if isinstance(override.body, bytes) else json.dumps(override.body).encode()
+            answer = override.body() if callable(override.body) else override.body
+            body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             headers = [("Content-Type", "application/json"), ("X-Request-Id", "proxy-req-1")]
             self._answer(override.status, headers + list(override.headers.items()), body)
             status = override.status
@@ -101,8 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
                 forwarded = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
                 connection.request(self.command, self.path, body=payload or None, headers=forwarded)
                 response = connection.getresponse()
-                self._answer(response.status, response.getheaders(), response.read())
+                answer = response.read()
+                self._answer(response.status, response.getheaders(), answer)
                 status = response.status
+                with self.server.lock:
+                    self.server.answers[(self.command, path)] = answer
             finally:
                 connection.close()
         with self.server.lock:
@@ -116,6 +125,15 @@ class Proxy:
     url: str
     overrides: list[Override]
     log: list[tuple[str, str, int]]
+    answers: dict[tuple[str, str], bytes]
+
+    def last_answer(self, method: str, path: str) -> bytes:
+        """The emulator's last answer forwarded for ``method`` and a path matching ``path``."""
+        return next(
+            body
+            for (m, p), body in reversed(list(self.answers.items()))
+            if m == method and re.search(path, p)
+        )
 
     def add(self, *overrides: Override) -> None:
         self.overrides.extend(overrides)
@@ -134,11 +152,11 @@ def proxy_for(emu: EmulatorServer) -> Iterator[Proxy]:
     target = urlsplit(emu.url)
     server = _Proxy(("127.0.0.1", 0), _Handler)
     server.target = (target.hostname or "127.0.0.1", target.port or 80)
-    server.overrides, server.lock, server.log = [], threading.Lock(), []
+    server.overrides, server.lock, server.log, server.answers = [], threading.Lock(), [], {}
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Proxy(f"http://127.0.0.1:{server.server_port}", server.overrides, server.log)
+        yield Proxy(f"http://127.0.0.1:{server.server_port}", server.overrides, server.log, server.answers)
     finally:
         server.shutdown()
         server.server_close()

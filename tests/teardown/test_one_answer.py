@@ -20,7 +20,7 @@ from airflow_provider_modelarts.triggers.modelarts import ModelArtsJobsTrigger
 from tests.airflow_support import FAST, drive, make_context, mutating_requests, run_trigger
 from tests.operators.cases import RES_PLATFORM, Target, emulator_status
 from tests.teardown.proxy import Override, Proxy, corrupt_gzip, error_body, proxy_for
-from tests.verdicts.emulated import FINISHED, RUNNING
+from tests.verdicts.emulated import FINISHED, OLD, RUNNING, cleanup
 
 FORMS = pytest.mark.parametrize("form", ["one", "several"])
 RES = {"job_type": "etl", "offline_platform": RES_PLATFORM}
@@ -408,3 +408,23 @@ def test_a_job_that_runs_again_after_every_stop_is_not_deleted(emu: EmulatorServ
     assert f"{job}: still Running after 2 rounds of stopping; not deleted" in message
     assert stops == 2 and status(emu, "training", job) == "Running"
     assert mutating_requests(emu) == {"v2.terminate": 2}
+
+
+def test_a_finished_job_listed_among_unfinished_ones_is_judged_by_its_status(
+    emu: EmulatorServer, proxied: Proxy
+) -> None:
+    """Right before its batch delete, the cleanup searches its own scope for jobs that have not
+    finished (the documented ``not`` filter on ``phase``). A service that ignores the filter lists a
+    finished job there anyway: the job is judged on the status listed, like a single job, and so
+    deleted (it is not kept for being listed, nor deleted for being unlisted). Two jobs: a list of
+    one is deleted alone, after a look at its detail."""
+    jobs = emu.seed("training", 2, status=FINISHED["training"], age_seconds=OLD)
+    searches = r"/training-job-searches$"
+    unfiltered = Override(
+        "POST", searches, 200, lambda: proxied.last_answer("POST", searches), payload='"not"'
+    )
+    proxied.add(unfiltered)
+    report = cleanup(job_family="training").execute(make_context())
+    assert unfiltered.used == 1, "the check before the delete searched the unfinished jobs once"
+    assert sorted(report["deleted"]) == sorted(jobs) and report["failed"] == [] and report["skipped"] == []
+    assert [status(emu, "training", job) for job in jobs] == [None, None]
