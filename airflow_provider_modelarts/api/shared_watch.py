@@ -3,8 +3,10 @@
 A triggerer may hold a thousand waits on jobs of the same project. Instead of one detail request
 per job per interval, :class:`SharedWatch` gathers the observations requested at about the same
 time into a round, walks the family's list once, and asks the detail endpoint only where the walk
-cannot prove the answer. When asking each job directly is cheaper than a walk (few waiters, a large
-project), it does that instead.
+cannot prove the answer. Callers that arrive while a round's walk is under way are answered by
+that walk too, so that waits woken by one tick share one walk even when they wake over a second.
+When asking each job directly is cheaper than a walk (few waiters, a large project), it does that
+instead.
 
 A list is a query with a scope (workspace, the calling IAM user, filters), not the project's
 inventory, so what a walk may prove is narrow:
@@ -173,12 +175,18 @@ class SharedWatch:
         lone = len(self._asked) <= 1 and self.stats.rounds > 0
         return 0.0 if lone else BATCH_WINDOW
 
-    async def _run_round(self) -> None:
-        await asyncio.sleep(self._window())
+    def _take(self) -> tuple[dict[str, _Waiters], set[str]]:
+        """The callers waiting for a round (those all cancelled left out), and the jobs of them
+        waited on to stop; the next caller starts a new batch."""
         batch, self._pending = self._pending, {}
         stopping, self._stopping = self._stopping, set()
         for job_id in [job for job, waiting in batch.items() if not _live(waiting)]:
             del batch[job_id]  # every caller of this job was cancelled before the round
+        return batch, stopping
+
+    async def _run_round(self) -> None:
+        await asyncio.sleep(self._window())
+        batch, stopping = self._take()
         if not batch:
             return
         self.stats.rounds += 1
@@ -239,6 +247,16 @@ class SharedWatch:
         self.stats.walk_pages += walk.pages
         self.stats.incomplete_walks += not walk.complete
         self._walk_pages = walk.pages
+        # Callers that arrived while the walk ran join this round (the waits of one tick do not all
+        # wake at once on a busy event loop): a page read before such a call is at most one walk
+        # old, and what would end a wait is proven as for any caller (gone: unlisted by a complete
+        # walk after being listed; stopped: confirmed on the detail).
+        late, late_stopping = self._take()
+        for job, waiting in late.items():
+            batch[job] = _joined(batch[job], waiting) if job in batch else waiting
+        stopping |= late_stopping
+        direct = [job for job in batch if job in self._outside]
+        walked = [job for job in batch if job not in self._outside]
         listed = {snapshot.job_id: snapshot for snapshot in walk.items}
         complete = walk.complete
         del walk  # the walk's own list of every job is not needed any more
@@ -294,6 +312,14 @@ def list_scope(
     workspace (no filters: a filtered listing shows a subset of the unfiltered one)."""
     parts = (session.config.identity(), project_id, family.value, workspace_id or "")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def _joined(first: _Waiters, second: _Waiters) -> _Waiters:
+    """The callers of one job in two batches, as one."""
+    return [
+        *(first if isinstance(first, list) else [first]),
+        *(second if isinstance(second, list) else [second]),
+    ]
 
 
 def _live(waiting: _Waiters) -> bool:

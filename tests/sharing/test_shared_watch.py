@@ -131,6 +131,41 @@ async def test_many_waiters_share_one_walk_and_ask_details_only_where_it_proves_
     assert (watch.stats.rounds, watch.stats.walks, watch.stats.walk_pages) == (3, 3, 3 * PAGES)
 
 
+async def test_callers_that_arrive_while_a_walk_runs_are_answered_by_it(
+    modelarts_emulator: EmulatorServer,
+) -> None:
+    """Waits woken by one tick do not all call at once on a busy event loop: those that arrive
+    while the round's walk is under way are answered by that walk (a job it no longer lists, or
+    one it lists stopped, as for any caller), not by a second walk right after it."""
+    emu = modelarts_emulator
+    jobs = emu.seed("training", N, status="Running")
+    session = session_for(emu)
+    project = emu.credentials.project_id
+    watch = SharedWatch(session, project, JobFamily.TRAINING)
+    early, late = jobs[:10], jobs[10:20]
+    await observe_all(watch, early + late)  # every job shown once by the watch's walks
+    await session.arun(ops.delete_training_job(project, late[0]))
+    await session.arun(ops.terminate_training_job(project, late[1]))
+    emu.advance(SLOW + 1)  # late[0] is gone, late[1] has stopped
+    counter = Requests(emu)
+    emu.faults.set("v2.search", {"latency_ms": 100})
+    first = [asyncio.ensure_future(watch.observe(job, Goal.DELETED)) for job in early]
+    await until(
+        lambda: emu.stats()["requests"].get("v2.search", 0) > counter.last.get("v2.search", 0), "the walk"
+    )
+    second = [watch.observe(job, Goal.STOPPED if job == late[1] else Goal.DELETED) for job in late]
+    again = watch.observe(early[0], Goal.DELETED)  # a job of the first group, asked once more
+    answers = await bounded(asyncio.gather(*first, *second, again))
+    emu.faults.clear()
+    assert [a.status for a in answers[:10]] == ["Running"] * 10
+    assert answers[20] is answers[0]
+    assert isinstance(answers[10], Gone) and answers[10].job_id == late[0]
+    assert answers[11].status == "Terminated" and [a.status for a in answers[12:20]] == ["Running"] * 8
+    # One walk for both groups; the stop it lists is confirmed on the job's detail.
+    assert counter.delta() == {"v2.search": PAGES, "v2.detail": 1}
+    assert watch.stats.rounds == 2 and watch.stats.walks == 2
+
+
 async def test_two_waiters_on_one_job_share_its_answer(
     modelarts_emulator: EmulatorServer,
 ) -> None:
