@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from airflow_provider_modelarts.api.operations import V2_PAGE_SIZE
+from airflow_provider_modelarts.teardown.core import STATE_KEY
 from scripts.scale_test.infra import PostgreSQL, Redis, ensure_packages
 from scripts.scale_test.measure import MetadataDb, Sampler, requests_between
 from scripts.system_test import checks
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=8, help="Celery worker concurrency (default 8)")
     p.add_argument("--timeout", type=float, default=3600.0, help="time limit of the whole test, s")
     p.add_argument("--keep", action="store_true", help="keep the work directory (kept anyway on failure)")
+    p.add_argument(
+        "--auth", choices=("aksk", "token"), default="aksk",
+        help="the connection's auth: AK/SK signing (default) or IAM token (counts the tokens issued)",
+    )  # fmt: skip
     return p
 
 
@@ -193,7 +198,8 @@ class ScaleRun:
         api = AirflowApi(port)
         started_infra: list[Components] = []
         db: MetadataDb | None = None
-        secrets = {"secret key": emulator.credentials.secret_key}
+        connection = _connection(emulator, self.args.auth)
+        secrets = {"connection password": connection["password"]}
         try:
             began = time.monotonic()
             pg.init()
@@ -208,7 +214,7 @@ class ScaleRun:
             began = time.monotonic()
             self._start_airflow(components, api, db, port)
             self.results.figure("start-up: launch to healthy, DAG parsed", time.monotonic() - began)
-            api.put_connection(CONN_ID, _connection(emulator))
+            api.put_connection(CONN_ID, connection)
             api.unpause(DAG_ID)
             sampler.start()
             time.sleep(3)  # an idle baseline for the triggerers' RSS
@@ -226,15 +232,15 @@ class ScaleRun:
             self.results.expect(
                 f"nothing started listens beyond 127.0.0.1 {listening or ''}".strip(), not listening
             )
-            secrets.update(self._issued_tokens(emulator))
+            tokens = self._issued_tokens(emulator)
+            secrets.update(tokens)
+            self._token_figure(db, run_id, len(tokens))
             rows, hits = db.log_table_hits(secrets)
-            control = db.log_table_hits({"access key": emulator.credentials.access_key})[1]
+            control = db.log_table_hits({"connection login": connection["login"]})[1]
             for hit in hits:
                 self.results.problem(f"secret found: {hit}")
             self.results.figure("log-table rows read for secrets", str(rows))
-            self.results.expect(
-                "the log-table scan sees the connection's access key (a control)", bool(control)
-            )
+            self.results.expect("the log-table scan sees the connection's login (a control)", bool(control))
         finally:
             self._stop_all(sampler, api, db, components, started_infra)
             emulator.stop()
@@ -270,6 +276,20 @@ class ScaleRun:
     def _issued_tokens(emulator: Any) -> dict[str, str]:
         tokens = list(emulator.app.tokens._tokens)
         return {f"issued IAM token {n}": token for n, token in enumerate(tokens, start=1)}
+
+    def _token_figure(self, db: MetadataDb, run_id: str, tokens: int) -> None:
+        """IAM tokens the emulator issued, against the task runs (a start or a resume on a worker:
+        each is a new process with its own session) and the triggerers' processes."""
+        runs = db.rows(
+            "SELECT count(*) FROM log WHERE dag_id = %s AND run_id = %s AND event = 'running'", DAG_ID, run_id
+        )
+        self.results.figures.append(
+            (
+                f"IAM tokens issued ({self.args.auth} auth)",
+                f"{tokens} for {runs[0][0] if runs else '?'} task runs (starts and resumes) "
+                f"and {len(TRIGGERERS) + 1} triggerer processes",
+            )
+        )
 
     # ---- while it runs -------------------------------------------------------------------------
 
@@ -357,6 +377,7 @@ class ScaleRun:
         for problem in checks.misplaced_jobs(emulator, {"training": [*single, *many]}, {}):
             r.problem(problem)
         r.figures.append(("jobs checked gone through the API", str(len(single) + len(many))))
+        self._xcom_figures(db, run_id)
         ends = {(t, m): e.timestamp() for t, m, _s, e, _n in tis if e is not None}
         early = self._early(sampler.lives, single, many, ends)
         for problem in early[:20]:
@@ -364,6 +385,23 @@ class ScaleRun:
         r.expect(
             f"no job reported stopped or gone before the emulator says so ({len(early)} early)", not early
         )
+
+    def _xcom_figures(self, db: MetadataDb, run_id: str) -> None:
+        """What the run left in XCom: each task's report (``return_value``), and no working state
+        (saved before a deferral, deleted once the task succeeds)."""
+        rows = db.rows(
+            "SELECT task_id, key, count(*), max(octet_length(value::text)), sum(octet_length(value::text)) "
+            "FROM xcom WHERE dag_id = %s AND run_id = %s GROUP BY task_id, key ORDER BY task_id, key",
+            DAG_ID, run_id,
+        )  # fmt: skip
+        for task_id, key, count, largest, total in rows:
+            self.results.figures.append(
+                (f"XCom {task_id} {key!r}", f"{count} rows, largest {largest:,} bytes, total {total:,} bytes")
+            )
+        left = [f"{task_id} {key!r}" for task_id, key, *_ in rows if key == STATE_KEY]
+        self.results.expect(f"no working state left in XCom {left or ''}".strip(), not left)
+        largest = max((row[3] for row in rows if row[1] == "return_value"), default=0)
+        self.results.expect(f"each report in XCom under 1 MB ({largest:,} bytes)", largest < 1 << 20)
 
     def _early(
         self,
@@ -504,9 +542,9 @@ class ScaleRun:
             )
 
 
-def _connection(server: Any) -> dict[str, Any]:
-    """AK/SK, stored through the REST API as a user would (extras as JSON text)."""
-    conn = server.airflow_connection("aksk")
+def _connection(server: Any, auth: str) -> dict[str, Any]:
+    """AK/SK or IAM token, stored through the REST API as a user would (extras as JSON text)."""
+    conn = server.airflow_connection(auth)
     return {**conn, "extra": json.dumps(conn["extra"])}
 
 
