@@ -58,24 +58,28 @@ def wait_then_resume(
     deferrable: bool,
     backstop: timedelta = DEFER_BACKSTOP,
     before_defer: Callable[[], None] | None = None,
+    look_at_once: bool = True,
 ) -> Any:
     """Wait for ``trigger``'s goal, then call ``task.<resume>(context, event)``.
 
-    The worker looks at once. A deferrable task keeps looking for a short grace (see
-    :func:`deferral_grace`, at most that far apart), so a goal reached that quickly needs no
-    deferral, and then defers to ``trigger``, whose first poll comes one interval (at least the
-    grace) later; Airflow's own defer timeout is the trigger's deadline plus ``backstop``, and
+    The worker looks at once (``look_at_once``), or one of its poll intervals later: right after a
+    task's own stop or delete requests every job is still there, and looking at once would only
+    cost a request (or a list walk that jobs vanish under). A deferrable task keeps looking for a
+    short grace (see :func:`deferral_grace`, at most that far apart), so a goal reached that quickly
+    needs no deferral, and then defers to ``trigger``, whose first poll comes one interval (at least
+    the grace) later; Airflow's own defer timeout is the trigger's deadline plus ``backstop``, and
     ``before_defer`` runs first (to save what the resumed task needs). Any other task runs the wait
     to its deadline right here.
     """
     from airflow_provider_modelarts.teardown.waiter import wait  # when a task waits, not at DAG parse
 
     grace = deferral_grace()
-    spec = trigger.spec().replace(first_poll_delay=0.0)
+    spec = trigger.spec()
     stop_at = None
     if deferrable:
         spec = spec.replace(poll_interval=min(spec.poll_interval, grace) if grace else spec.poll_interval)
         stop_at = time.time() + grace
+    spec = spec.replace(first_poll_delay=0.0 if look_at_once else spec.poll_interval)
     outcome = run_here(wait(task.hook, spec, log=task.log, stop_at=stop_at), task.hook)
     if outcome.ended == "stop_at":
         if before_defer is not None:

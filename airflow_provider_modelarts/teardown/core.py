@@ -366,6 +366,7 @@ class Teardown(ModelArtsTask):
             context=context,
             deferrable=self.deferrable,
             before_defer=lambda: self._save(context, state),
+            look_at_once=False,  # the jobs were just looked at, or asked to stop or be deleted
         )
 
     def _advance(self, context: Any, state: dict[str, Any]) -> Any:

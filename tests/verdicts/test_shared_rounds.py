@@ -1,5 +1,6 @@
-"""SharedWatch rounds, against the scripted fake service: a caller that asks while a round is
-answering (here: while its walk is on a page) is answered by the next round, never left waiting."""
+"""SharedWatch rounds, against the scripted fake service: rounds whose callers all cancelled, the
+families that are never watched together, and listed statuses the detail contradicts. (A caller
+that asks while a walk is under way: ``tests/sharing/test_shared_watch.py``.)"""
 
 from __future__ import annotations
 
@@ -8,33 +9,10 @@ from dataclasses import replace
 
 import pytest
 
-from airflow_provider_modelarts.api.models import JobSnapshot
 from airflow_provider_modelarts.api.shared_watch import SharedWatch
 from airflow_provider_modelarts.api.statuses import JobFamily
 from airflow_provider_modelarts.api.watch import Goal
 from tests.sharing.fake_service import PROJECT, FakeService, v2_ids
-
-
-async def test_a_caller_that_asks_during_a_round_is_answered_by_the_next_one() -> None:
-    service = FakeService()
-    jobs = v2_ids(3)
-    for job in jobs:
-        service.add(job, status="Running")
-    watch = SharedWatch(service.session(), PROJECT, JobFamily.TRAINING)
-    late: list[asyncio.Future[JobSnapshot | None]] = []
-
-    def during_the_walk(fake: FakeService, page: int) -> None:
-        if not late:
-            late.append(watch.observe(jobs[2], Goal.DELETED))
-
-    service.before_page = during_the_walk
-    first = await asyncio.wait_for(
-        asyncio.gather(watch.observe(jobs[0], Goal.DELETED), watch.observe(jobs[1], Goal.DELETED)), 10
-    )
-    assert [(s.job_id, s.status) for s in first if s is not None] == [(job, "Running") for job in jobs[:2]]
-    answer = await asyncio.wait_for(late[0], 10)
-    assert answer is not None and (answer.job_id, answer.status) == (jobs[2], "Running")
-    assert watch.stats.rounds == 2
 
 
 async def test_a_round_whose_callers_all_cancelled_asks_nothing_and_does_not_count() -> None:
