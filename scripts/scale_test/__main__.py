@@ -25,8 +25,8 @@ from scripts.scale_test.measure import MetadataDb, Sampler, requests_between
 from scripts.system_test import checks
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.environment import airflow_env, free_port
-from scripts.system_test.results import Results
-from scripts.system_test.services import Components, descendants
+from scripts.system_test.results import Results, conclude
+from scripts.system_test.services import Components, descendants, wait_until
 
 BIN = Path(sys.executable).parent
 DAGS = Path(__file__).resolve().parent / "dags"
@@ -71,15 +71,6 @@ def _settings(args: argparse.Namespace) -> dict[str, float]:
         if value is not None:
             chosen[key] = float(value)
     return chosen
-
-
-def _wait(what: str, done: Any, seconds: float, step: float = 0.5) -> float:
-    started = time.monotonic()
-    while not done():
-        if time.monotonic() - started > seconds:
-            raise TimeoutError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(step)
-    return time.monotonic() - started
 
 
 def _env(
@@ -146,7 +137,7 @@ class ScaleRun:
         components.start("dag-processor", "dag-processor")
         for number, name in enumerate(TRIGGERERS, start=1):
             components.start(name, "triggerer", "--skip-serve-logs")
-            _wait(f"{name} registered", lambda n=number: len(db.triggerer_jobs()) >= n, 180)  # type: ignore[misc]
+            wait_until(f"{name} registered", lambda n=number: len(db.triggerer_jobs()) >= n, 180)  # type: ignore[misc]
             self.triggerer_jobs[name] = db.triggerer_jobs()[-1][0]
         for name in WORKERS:
             components.start(
@@ -165,8 +156,8 @@ class ScaleRun:
             health = api.health()
             return len(health) >= 4 and set(health.values()) == {"healthy"}
 
-        _wait("components healthy", healthy, 240)
-        _wait("the scale DAG parsed", lambda: alive() and api.has_dag(DAG_ID), 240)
+        wait_until("components healthy", healthy, 240)
+        wait_until("the scale DAG parsed", lambda: alive() and api.has_dag(DAG_ID), 240)
 
     def run(self) -> None:
         from airflow_provider_modelarts.emulator import EmulatorConfig, EmulatorServer
@@ -572,12 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         results.problem(f"{type(exc).__name__}: {exc}")
     results.figure("scale test wall time", time.monotonic() - started)
-    ok = results.print()
-    if ok and not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work directory kept: {work}")
-    return 0 if ok else 1
+    return conclude(results, work, args.keep, "work directory")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,8 +17,8 @@ from scripts.system_test import checks, scenario
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.environment import airflow_env, free_port
 from scripts.system_test.events import event_round
-from scripts.system_test.results import Results
-from scripts.system_test.services import Components
+from scripts.system_test.results import Results, conclude
+from scripts.system_test.services import Components, wait_until
 
 BIN = Path(sys.executable).parent
 CONN_ID = "modelarts_default"
@@ -73,15 +72,6 @@ def _secrets(server: Any) -> dict[str, str]:
     return found
 
 
-def _wait(what: str, done: Any, seconds: float) -> float:
-    started = time.monotonic()
-    while not done():
-        if time.monotonic() - started > seconds:
-            raise TimeoutError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.5)
-    return time.monotonic() - started
-
-
 def _airflow(
     env: dict[str, str], log: Path, *args: str, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
@@ -126,8 +116,8 @@ def _start(components: Components, api: AirflowApi, port: int) -> None:
         health = api.health()
         return len(health) >= 4 and set(health.values()) == {"healthy"}
 
-    _wait("components healthy", healthy, 180)
-    _wait("example DAGs parsed", lambda: all(api.has_dag(dag) for dag in scenario.DAGS), 180)
+    wait_until("components healthy", healthy, 180)
+    wait_until("example DAGs parsed", lambda: all(api.has_dag(dag) for dag in scenario.DAGS), 180)
 
 
 def _wait_for_wait(api: AirflowApi, run_id: str) -> None:
@@ -135,7 +125,7 @@ def _wait_for_wait(api: AirflowApi, run_id: str) -> None:
         return api.task_state(scenario.TEARDOWN, run_id, scenario.WAIT) in DEFERRED_OR_DONE
 
     with contextlib.suppress(TimeoutError):  # the checks tell if it never deferred
-        _wait("the wait for training deferred", deferred, 180)
+        wait_until("the wait for training deferred", deferred, 180)
 
 
 def _rounds(
@@ -266,12 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         run(args, home, results)
     except Exception as exc:
         results.problem(f"{type(exc).__name__}: {exc}")
-    ok = results.print()
-    if ok and not args.keep:
-        shutil.rmtree(home, ignore_errors=True)
-    else:
-        print(f"AIRFLOW_HOME kept: {home}")
-    return 0 if ok else 1
+    return conclude(results, home, args.keep, "AIRFLOW_HOME")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 from airflow_provider_modelarts.triggers.events import job_ids_from_events
 from scripts.system_test.api import AirflowApi
 from scripts.system_test.results import Results
-from scripts.system_test.services import Components
+from scripts.system_test.services import Components, wait_until
 
 EVENT_DAG = "example_modelarts_event_teardown"
 ASSET = "modelarts_training_jobs_finished"
@@ -38,15 +38,6 @@ def _gone(emulator: Any, job_ids: list[str]) -> bool:
         return all(emulator.store.v2_visible(job, now) is None for job in job_ids)
 
 
-def _wait(what: str, done: Any, seconds: float) -> float:
-    started = time.monotonic()
-    while not done():
-        if time.monotonic() - started > seconds:
-            raise TimeoutError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(1.0)
-    return time.monotonic() - started
-
-
 def _seed(emulator: Any, phase: str) -> list[str]:
     return list(
         emulator.seed(
@@ -58,19 +49,19 @@ def _seed(emulator: Any, phase: str) -> list[str]:
 def event_round(
     api: AirflowApi, emulator: Any, components: Components, results: Results, deadline: float
 ) -> None:
-    _wait("the event example parsed", lambda: api.has_dag(EVENT_DAG), 180)
+    wait_until("the event example parsed", lambda: api.has_dag(EVENT_DAG), 180, step=1.0)
     searches_before = int(emulator.stats()["requests"].get("v2.search", 0))
     api.unpause(EVENT_DAG)
 
     def polled() -> bool:
         return int(emulator.stats()["requests"].get("v2.search", 0)) > searches_before
 
-    with_watcher = _wait("the watcher's first poll", polled, 120)
+    with_watcher = wait_until("the watcher's first poll", polled, 120, step=1.0)
     results.figure("event round: unpaused to the watcher's first poll", with_watcher)
     watched_from, searches_from = time.monotonic(), int(emulator.stats()["requests"].get("v2.search", 0))
 
     before = _seed(emulator, "before")
-    took = _wait("jobs reported and torn down", lambda: _gone(emulator, before), 300)
+    took = wait_until("jobs reported and torn down", lambda: _gone(emulator, before), 300, step=1.0)
     results.figure("event round: job finished to torn down (3 jobs), wall", took)
 
     left = components.stop_one("triggerer")
@@ -78,10 +69,11 @@ def event_round(
     during = _seed(emulator, "during")
     time.sleep(RUN_SECONDS + 2 * WATCH_INTERVAL)  # they finish while no triggerer watches
     components.start("triggerer-restarted", "triggerer", "--skip-serve-logs")
-    took = _wait(
+    took = wait_until(
         "jobs finished during the restart torn down",
         lambda: _gone(emulator, during),
         min(300.0, max(60.0, deadline - time.monotonic())),
+        step=1.0,
     )
     results.figure("event round: triggerer back to the outage's jobs torn down, wall", took)
     time.sleep(2 * WATCH_INTERVAL)  # a flood, if any, would come within a poll or two

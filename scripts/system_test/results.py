@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scripts.system_test.checks import TaskOutcome
 
@@ -79,3 +81,14 @@ class Results:
         ok = not (self.problems or self.failed_tasks or self.never_deferred)
         print("PASSED" if ok else "FAILED")
         return ok
+
+
+def conclude(results: Results, directory: Path, keep: bool, name: str) -> int:
+    """Print ``results``; remove ``directory`` if everything passed (unless ``keep``), else say
+    where it is kept (``name`` names it). Returns the exit code."""
+    ok = results.print()
+    if ok and not keep:
+        shutil.rmtree(directory, ignore_errors=True)
+    else:
+        print(f"{name} kept: {directory}")
+    return 0 if ok else 1

@@ -12,8 +12,21 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+
+def wait_until(what: str, done: Callable[[], Any], seconds: float, step: float = 0.5) -> float:
+    """Call ``done`` every ``step`` seconds until it is true; the seconds that took. Raises
+    ``TimeoutError`` naming ``what`` after ``seconds``."""
+    started = time.monotonic()
+    while not done():
+        if time.monotonic() - started > seconds:
+            raise TimeoutError(f"{what}: not within {seconds:.0f} s")
+        time.sleep(step)
+    return time.monotonic() - started
 
 
 @dataclass(frozen=True)
@@ -110,16 +123,7 @@ class Components:
         """Stop one component and all it started (SIGTERM, then SIGKILL after ``grace``); the PIDs
         still alive at the end, which should be none. It can be started again under a new name."""
         popen, proc = self.started.pop(name)
-        every = [proc, *descendants(proc.pid)]
-        _signal(proc, signal.SIGTERM)
-        if _wait_gone([proc], grace):
-            for straggler in [*descendants(proc.pid), proc]:
-                _signal(straggler, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(timeout=5)
-        for left in _wait_gone(every, 2.0):
-            _signal(left, signal.SIGKILL)
-        return [p.pid for p in _wait_gone(every, 5.0)]
+        return _reap(_terminate(popen, proc, grace))
 
     def stop(self, grace: float = 15.0) -> list[int]:
         """Stop everything started, newest first: SIGTERM, then SIGKILL for what outlives ``grace``
@@ -127,16 +131,27 @@ class Components:
         still alive at the end, which should be none."""
         every: list[Proc] = []
         for _name, (popen, proc) in reversed(list(self.started.items())):
-            family = descendants(proc.pid)
-            every += [proc, *family]
-            _signal(proc, signal.SIGTERM)
-            if _wait_gone([proc], grace):
-                family = descendants(proc.pid)
-                every += family
-                for straggler in [*family, proc]:
-                    _signal(straggler, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                popen.wait(timeout=5)
-        for proc in _wait_gone(every, 2.0):
-            _signal(proc, signal.SIGKILL)
-        return [p.pid for p in _wait_gone(every, 5.0)]
+            every += _terminate(popen, proc, grace)
+        return _reap(every)
+
+
+def _terminate(popen: subprocess.Popen[bytes], proc: Proc, grace: float) -> list[Proc]:
+    """SIGTERM to ``proc``; if it outlives ``grace``, SIGKILL to it and all it started. Returns
+    ``proc`` and every process it was seen to have started."""
+    every = [proc, *descendants(proc.pid)]
+    _signal(proc, signal.SIGTERM)
+    if _wait_gone([proc], grace):
+        family = descendants(proc.pid)
+        every += family
+        for straggler in [*family, proc]:
+            _signal(straggler, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        popen.wait(timeout=5)
+    return every
+
+
+def _reap(every: list[Proc]) -> list[int]:
+    """SIGKILL what is still alive of ``every`` after 2 s; the PIDs alive 5 s later."""
+    for left in _wait_gone(every, 2.0):
+        _signal(left, signal.SIGKILL)
+    return [p.pid for p in _wait_gone(every, 5.0)]
