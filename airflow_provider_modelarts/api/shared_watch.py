@@ -236,9 +236,7 @@ class SharedWatch:
         self, batch: dict[str, _Waiters], stopping: set[str]
     ) -> dict[str, JobSnapshot | Gone | BaseException]:
         """One answer per job: from the walk, from the detail endpoint, or the error that stopped it."""
-        direct = [job for job in batch if job in self._outside]
-        walked = [job for job in batch if job not in self._outside]
-        if len(walked) <= self._walk_pages:
+        if sum(job not in self._outside for job in batch) <= self._walk_pages:
             return await self._details(list(batch))
         walk = await self.session.arun(
             _walk_plan(self.project_id, self.family, self._last_seen, self.workspace_id)
